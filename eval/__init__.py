@@ -1,0 +1,1 @@
+"""Evaluation harness and benchmarks: `python -m eval`, `python -m eval.bench`."""
