@@ -9,27 +9,35 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from .compose import extractive_answer
-from .followup import resolve_followup
+from .compose import Choice, cite, extractive_answer, question_type, refusal
+from .facts import FactTable
+from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, table_answer
+from .guard import check_figures, repair
+from .followup import Lexicon, resolve_followup
 from .config import Settings
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .index import Index, build_index, load_index, staleness
 from .retrieval import Retriever
 from .session import Chat
-from .types import Answer, Document
+from .text import bm25_tokens
+from .types import Answer, Document, FigureCheck
 
 log = logging.getLogger("bot")
 
+_NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class Bot:
     """Answers questions about the articles of one corpus, quoting and citing them."""
 
-    def __init__(self, index: Index, settings: Settings | None = None):
+    def __init__(self, index: Index, facts: FactTable | None = None, settings: Settings | None = None):
         self.index = index
+        self.facts = facts if facts is not None else FactTable()
         self.settings = settings or Settings()
         self.retriever = Retriever(index, self.settings)
+        self.finder = SentenceFinder(index.sentences)
+        self.lexicon = Lexicon.from_texts((s.text for s in index.sentences), extra=(f.entity for f in self.facts.facts))
 
     @classmethod
     def load(cls, corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", settings: Settings | None = None) -> Bot:
@@ -41,7 +49,7 @@ class Bot:
                 raise IndexStaleError(f"The index in {index_dir} must be rebuilt ({reason}) but the folder is read-only: run `python -m bot index` where it is writable.")
             log.info("building the index: %s", reason)
             build_index(corpus_dir, index_dir, settings)
-        return cls(load_index(index_dir, settings), settings)
+        return cls(load_index(index_dir, settings), FactTable.load(corpus_dir), settings)
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -55,33 +63,90 @@ class Bot:
         answers may be `Answer`s or their text (as HTTP callers send them).
         """
         q = self.clean_question(question)
-        turns = self.clean_history(history)
-        standalone = resolve_followup(q, turns) if turns else q
-        answer, _, _ = extractive_answer(standalone, self.retriever, self.settings.max_sentences, self.settings.min_score)
+        standalone = resolve_followup(q, self._standalone_history(history), self.lexicon)
+        answer = self._answer(standalone)
         answer.question = q
         answer.standalone_question = standalone
         return answer
+
+    def check_figures(self, text: str) -> list[FigureCheck]:
+        """The guard's verdict on every figure of any text (an LLM's answer, a draft) against the fact table."""
+        if not isinstance(text, str):
+            raise InvalidQuestionError(f"check_figures takes text, not {type(text).__name__}.")
+        return check_figures(text, self.facts)
+
+    def _answer(self, question: str) -> Answer:
+        """Premise check, then the fact table for figure questions, then extractive sentences; then the guard."""
+        reply, _ = premise_answer(question, self.facts, self.finder)
+        figure_question = question_type(question) == "figure"
+        if reply is None and figure_question:
+            reply = derived_answer(question, self.facts, self.finder) or table_answer(question, self.facts, self.finder)
+        if reply is not None:
+            return self._guarded(self._from_reply(question, reply), reply.derived)
+        unknown = self._unknown_names(question)
+        if unknown:
+            return refusal(question, [], f"anything about {', '.join(unknown)}")
+        answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score)
+        if figure_question and answer.answerable and len(self.facts) and not self.facts.lookup(question):
+            # No row is about what the question names: the article states no such figure.
+            return refusal(question, ranked, "that figure")
+        return self._guarded(answer)
+
+    def _from_reply(self, question: str, reply: FigureReply) -> Answer:
+        _, cites = cite([Choice(s, 1.0) for s in reply.sentences])
+        note = {"table": "answered from the fact table", "derived": "derived from two fact-table rows", "premise": "checked the figure in the question against the fact table"}[reply.kind]
+        return Answer(text=reply.text, citations=cites, answerable=True, question=question, standalone_question=question, notes=[note])
+
+    def _guarded(self, answer: Answer, derived: tuple = ()) -> Answer:
+        """Check every figure of the answer; repair or mark any the article does not support."""
+        checks = check_figures(answer.text, self.facts, derived=derived)
+        answer.figures = checks
+        bad = [c for c in checks if c.status not in ("ok", "derived")]
+        if bad:
+            answer.text, notes = repair(answer.text, bad)
+            answer.notes.extend(notes)
+        return answer
+
+    def _unknown_names(self, question: str) -> list[str]:
+        """Names in the question that no document mentions ("JD.com", "Meituan"): the article cannot answer."""
+        out = []
+        for m in _NAMEISH.finditer(question):
+            word = m.group()
+            if m.start() == 0 and "." not in word and not any(c.isupper() for c in word[1:]):
+                continue  # a capitalised first word is just the start of the question
+            if self.lexicon.find(word):
+                continue
+            stems = bm25_tokens(word)
+            if stems and not any(self.retriever.in_vocabulary(t) for t in stems):
+                out.append(word)
+        return out
 
     def chat(self) -> Chat:
         """A new conversation that keeps its own history."""
         return Chat(self)
 
-    def clean_history(self, history: object) -> list[tuple[str, str]]:
-        """History as (question, answer text) pairs, the most recent `max_history_turns` kept."""
+    def _standalone_history(self, history: object) -> list[tuple[str, str]]:
+        """Earlier turns as (standalone question, answer text), resolving plain-text histories turn by turn."""
         if history is None:
             return []
         if not isinstance(history, (list, tuple)):
-            raise HistoryError("History must be a list of [question, answer] pairs.")
-        pairs: list[tuple[str, str]] = []
+            raise HistoryError("History must be a list of [question, answer] pairs, oldest first.")
+        if len(history) > self.settings.max_history_turns:
+            history = history[-self.settings.max_history_turns:]
+        out: list[tuple[str, str]] = []
         for i, item in enumerate(history):
             if not isinstance(item, (list, tuple)) or len(item) != 2:
                 raise HistoryError(f"History item {i} is not a [question, answer] pair.")
             q, a = item
             a_text = a.text if isinstance(a, Answer) else a
             if not isinstance(q, str) or not isinstance(a_text, str | None):
-                raise HistoryError(f"History item {i} must hold two texts.")
-            pairs.append((q[: self.settings.max_question_chars], a_text or ""))
-        return pairs[-self.settings.max_history_turns:]
+                raise HistoryError(f"History item {i} must hold two texts (question, answer).")
+            if isinstance(a, Answer) and a.standalone_question:
+                standalone = a.standalone_question
+            else:
+                standalone = resolve_followup(self.clean_question(q), out, self.lexicon)
+            out.append((standalone, a_text or ""))
+        return out
 
     def clean_question(self, question: object) -> str:
         """The question as searched: text, control characters removed, within the length limit."""

@@ -1,8 +1,278 @@
-"""Follow-up resolution: turn a follow-up question into a standalone one using earlier turns."""
+"""Follow-up resolution without an LLM: rewrite a follow-up into the standalone question it means.
+
+A question is rewritten only when it needs it: it opens like an ellipsis ("And Douyin's?", "What
+about Tencent?"), leans on a pronoun ("When did he take over?"), or is too short to stand alone
+("When?"). The rewrite uses the previous turn's standalone question and the names the corpus uses
+(`Lexicon`): a new name replaces the old one ("Tencent" after "Alibaba Cloud" becomes "Tencent
+Cloud"), a pronoun is replaced by what it points to, and anything else keeps the previous question
+as context. A self-contained question comes back unchanged. This module does not search or answer.
+"""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-def resolve_followup(question: str, history: list[tuple[str, str]]) -> str:
-    """The standalone question a follow-up means; a self-contained question comes back unchanged."""
-    return question
+_NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
+_NOT_NAMES = frozenset(
+    """the a an in on at by for of and or but as to it its this that these those he she they we our their his her
+    what when where who why how which is was are were do does did has have had after before under over with from
+    if while since then also yet so not no just once alibaba's forget understanding""".split()
+)
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_ORG_SUFFIXES = frozenset("cloud group store logistics e-commerce commerce intelligence wenwen services company".split())
+_LEAD = re.compile(r"^(?:and|but|so|also|plus|then)?\s*(?:what|how)\s+about\b|^(?:and|but|also|plus|so)\b|^for\b", re.I)
+_PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
+_THING_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|theirs)\b", re.I)
+# A demonstrative standing alone ("When was that?", "Why did it do that?"), not "that reform".
+_DEMONSTRATIVE_BARE = re.compile(r"\b(?:that|this)\b(?=\s*(?:\?|$|happen|mean|come|compare|do\b|start|end))", re.I)
+_PERIOD = re.compile(r"\b(?:(?:in|by|since|until|for|during)\s+)?(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+)?(?:19|20)\d{2}\b", re.I)
+_WH = re.compile(r"^(?:who|whom|whose|what|when|where|why|how|which)\b", re.I)
+_WHO_FRAME = re.compile(r"^who(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(.+?)(?:\s+(?:now|today|currently))?\s*\?*$", re.I)
+# A question this short with no name of its own cannot stand alone ("When?", "Any downside?").
+_SHORT_WORDS = 4
+_ROLE = re.compile(r"(?:\b[A-Z][\w-]*(?:'s|’s)\s+)?(?:\b(?:then-)?(?:CEO|chairman|chairwoman|founder|co-founders?|president|executives?|boss|leaders?|management)\b)", re.I)
+_EXPLETIVE = re.compile(r"\bit\s+(?:take|takes|took|seems|seemed)\b", re.I)
+
+
+@dataclass
+class Lexicon:
+    """The names a corpus uses (companies, people, products), for spotting and swapping entities."""
+
+    names: tuple[str, ...]  # longest first
+    persons: frozenset[str]
+    common: frozenset[str] = frozenset()  # names that are also ordinary words of the corpus ("Cloud"/"cloud")
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], extra: Iterable[str] = ()) -> Lexicon:
+        """Capitalised word runs that are not sentence-initial function words, plus `extra` names."""
+        counts: Counter[str] = Counter()
+        inside: set[str] = set()  # single words seen somewhere other than the start of a sentence
+        lower: set[str] = set()
+        for text in texts:
+            lower.update(re.findall(r"\b[a-z][\w-]*", text))
+            for m in _NAME.finditer(text):
+                name = _trim(m.group())
+                if name:
+                    counts[name] += 1
+                    if m.start() > 0 or " " in name:
+                        inside.add(name)
+        names = {n for n in counts if n in inside} | {n for n in extra if n}
+        singles = {n.lower() for n in names if " " not in n}
+        persons = {
+            n for n in names
+            if len(n.split()) == 2 and all(w.isalpha() for w in n.split())
+            and n.split()[-1].lower() not in _ORG_SUFFIXES and n.split()[0].lower() not in singles
+        }
+        # The first word of a multi-word name stands for it in conversation ("Tencent" for "Tencent Cloud").
+        names |= {n.split()[0] for n in list(names) if " " in n and n not in persons and n.split()[0][:1].isupper() and n.split()[0].lower() not in _NOT_NAMES}
+        common = frozenset(n for n in names if n.lower() in lower)
+        return cls(tuple(sorted(names, key=lambda n: (-len(n), n))), frozenset(persons), common)
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """Names in `text` (case-insensitive), longest match first, without overlaps, in text order."""
+        found: list[tuple[int, int, str]] = []
+        low = text.lower()
+        for name in self.names:
+            # An ordinary word ("cloud", "ultimate") counts as a name only when capitalised as one.
+            hay, needle = (text, name) if name in self.common else (low, name.lower())
+            for m in re.finditer(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", hay):
+                if all(m.end() <= s or m.start() >= e for s, e, _ in found):
+                    found.append((m.start(), m.end(), name))
+        return sorted(found)
+
+    def expand(self, new: str, old: str) -> str:
+        """`new` given the suffix of the name it replaces: "Tencent" for "Alibaba Cloud" is "Tencent Cloud"."""
+        old_words = old.split()
+        if len(old_words) > 1:
+            candidate = f"{new} {old_words[-1]}"
+            if any(candidate.lower() == n.lower() for n in self.names):
+                return next(n for n in self.names if n.lower() == candidate.lower())
+        return new
+
+
+def _trim(name: str) -> str:
+    words = name.split()
+    while words and (words[0].lower() in _NOT_NAMES or words[0].lower() in _MONTHS):
+        words = words[1:]
+    while words and words[-1].lower() in _NOT_NAMES:
+        words = words[:-1]
+    name = " ".join(words).rstrip(".")
+    if not name or name.lower() in _MONTHS or name.isdigit() or len(name) < 2:
+        return ""
+    return name
+
+
+def needs_rewrite(question: str, lexicon: Lexicon) -> bool:
+    """True when the question leans on the conversation: an ellipsis, a pronoun, or too few words."""
+    q = question.strip()
+    if _LEAD.match(q) or _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE.sub("", q)):
+        return True
+    words = re.findall(r"[\w'-]+", q)
+    if _DEMONSTRATIVE_BARE.search(q):
+        return True
+    return len(words) <= _SHORT_WORDS and not lexicon.find(q)
+
+
+def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
+    """The standalone question a follow-up means; a self-contained question comes back unchanged.
+
+    `history` holds (standalone question, answer text) pairs of earlier turns, oldest first.
+    """
+    if not history or not needs_rewrite(question, lexicon):
+        return question
+    prev_q = history[-1][0].split(" — ")[-1]  # a fallback rewrite carries its context after the dash
+    q = question.strip()
+    lead = _LEAD.match(q)
+    if lead:
+        rest = q[lead.end():].strip(" ,?") or q
+        if _WH.match(rest) and (lexicon.find(rest) or len(rest.split()) > _SHORT_WORDS):
+            q = rest[0].upper() + rest[1:] + "?"  # "So how far is it ahead of Huawei?" is a full question
+        else:
+            return _ellipsis(rest, prev_q, history, lexicon)
+    rewritten = _replace_pronouns(q, history, lexicon)
+    if rewritten != q and not _unresolved(rewritten) and (lexicon.find(rewritten) or len(rewritten.split()) > _SHORT_WORDS):
+        return rewritten
+    topic = _thing_referent(prev_q, lexicon, with_noun=True)
+    if not topic or " " not in topic or topic.lower() in rewritten.lower():
+        topic = _strip_q(prev_q)
+    return f"{_strip_q(rewritten)} — {topic}?"
+
+
+def _unresolved(q: str) -> bool:
+    return bool(_PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE.sub("", q)) or _DEMONSTRATIVE_BARE.search(q))
+
+
+def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
+    """'And Douyin's?' / 'What about Tencent?' / 'And by 2024?' against the previous question."""
+    new = lexicon.find(rest)
+    old = lexicon.find(prev_q)
+    if new and old:
+        name = new[0][2]
+        target = _swap_target(old, name, lexicon)
+        s, e, old_name = target
+        replacement = lexicon.expand(_surface(rest, new[0]), old_name)
+        return prev_q[:s] + replacement + prev_q[e:]
+    period = _PERIOD.search(rest)
+    old_period = _PERIOD.search(prev_q)
+    if period and old_period:
+        return prev_q[: old_period.start()] + period.group() + prev_q[old_period.end():]
+    rest = _replace_pronouns(rest, history, lexicon)
+    return f"{_strip_q(prev_q)}, and {rest}?"
+
+
+def _swap_target(old: list[tuple[int, int, str]], new_name: str, lexicon: Lexicon) -> tuple[int, int, str]:
+    """Which name of the previous question the new one replaces: same kind (person/organisation) first."""
+    new_is_person = new_name in lexicon.persons
+    same_kind = [o for o in old if (o[2] in lexicon.persons) == new_is_person and o[2].lower() != new_name.lower()]
+    pool = same_kind or old
+    # A name followed by "'s" is usually the subject being asked about ("Pinduoduo's GMV").
+    return pool[0]
+
+
+def _surface(text: str, found: tuple[int, int, str]) -> str:
+    """The canonical spelling of a name found in user text."""
+    return found[2]
+
+
+def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
+    """Replace the first person pronoun, and the first thing pronoun or bare demonstrative, by their referents."""
+    prev_q = history[-1][0].split(" — ")[-1]
+    out = q
+    if _PERSON_PRONOUN.search(out):
+        person = _person_referent(history, lexicon)
+        if person:
+            out = _sub_pronoun(out, _PERSON_PRONOUN, person)
+    masked = _EXPLETIVE.sub(lambda m: "\0" * len(m.group()), out)  # "it took" is no pronoun
+    m = _THING_PRONOUN.search(masked)
+    if m:
+        word = m.group().lower()
+        plural = word in ("they", "them", "their", "theirs")
+        thing = _who_frame(prev_q) if plural else None
+        for earlier, _ in reversed(history):  # the latest earlier question that names something
+            thing = thing or _thing_referent(earlier.split(" — ")[-1], lexicon, with_noun=word == "it")
+        if thing:
+            out = _sub_at(out, m, thing)
+    else:
+        d = _DEMONSTRATIVE_BARE.search(out)
+        thing = _thing_referent(prev_q, lexicon, with_noun=True) if d else None
+        if d and thing:
+            out = _sub_at(out, d, thing)
+    return out
+
+
+def _sub_pronoun(text: str, pattern: re.Pattern[str], referent: str) -> str:
+    m = pattern.search(text)
+    return _sub_at(text, m, referent) if m else text
+
+
+def _sub_at(text: str, m: re.Match[str], referent: str) -> str:
+    word = m.group().lower()
+    possessive = word in ("his", "her", "hers", "its", "their", "theirs")
+    if word == "her" and not re.match(r"\s+[a-z]", text[m.end():]):
+        possessive = False
+    suffix = "" if not possessive or referent.endswith(("'s", "s'")) else "'" if referent.endswith("s") else "'s"
+    repl = referent + suffix
+    return text[: m.start()] + repl + text[m.end():]
+
+
+def _person_referent(history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
+    """Who 'he/she' means: the latest person named, or role asked about ("Alibaba's CEO"), in earlier questions."""
+    for prev_q, _ in reversed(history):
+        prev_q = prev_q.split(" — ")[-1]
+        for _, _, name in lexicon.find(prev_q):
+            if name in lexicon.persons:
+                return name
+        who = _who_frame(prev_q)
+        if who:
+            return who
+        role = _ROLE.search(prev_q)
+        if role:
+            return role.group().strip()
+    for _, _, name in lexicon.find(history[-1][1]):
+        if name in lexicon.persons:
+            return name
+    return None
+
+
+def _who_frame(q: str) -> str | None:
+    m = _WHO_FRAME.match(q.strip())
+    return m.group(1) if m else None
+
+
+_AUX = re.compile(r"^(?:who|whom|what|when|where|why|how(?:\s+(?:much|many|far|fast|big|long))?|which\s+\w+)\s+(?:(did|does|do)|was|is|were|are|has|have|had|will|can)\s+", re.I)
+_PARTICLES = frozenset("out up over off back down in on away about".split())
+_STOP_NP = re.compile(r"^(?:\w+ed|\w+en|in|by|for|of|to|on|at|with|from|after|before|now|today|be|been|being)$", re.I)
+
+
+def _thing_referent(prev_q: str, lexicon: Lexicon, with_noun: bool = False) -> str | None:
+    """What 'it/they/that' means in the previous question: its first non-person name (with the noun it
+    possesses when `with_noun`: "Ant Group's IPO"), else its subject noun phrase ("the cloud spin-off")."""
+    for s, e, name in lexicon.find(prev_q):
+        if name in lexicon.persons:
+            continue
+        if with_noun:
+            after_the = prev_q[:s].lower().endswith("the ")
+            m = re.match(r"(?:'s|’s)" + ("?" if after_the else "") + r"((?:\s+(?!(?:in|by|for|of|to|on|at|with|and|or|now|today|is|was|are|were|have|has|had|do|does|did)\b)(?![\w+-]*(?:ing|ed)\b)[A-Za-z0-9][\w+-]*){1,2})", prev_q[e:])
+            if m and not _WH.match(m.group(1).strip()):
+                start = s - 4 if after_the and not m.group().startswith(("'", "’")) else s
+                return prev_q[start:e] + prev_q[e:e + m.end()]
+        return prev_q[s:e]
+    aux = _AUX.match(prev_q.strip())
+    if not aux:
+        return None
+    words = _strip_q(prev_q.strip()[aux.end():]).split()
+    if aux.group(1):  # do-support: "What did the viral memo criticize" ends with its verb (and particle)
+        words = words[:-2] if len(words) > 2 and words[-1].lower() in _PARTICLES else words[:-1]
+    np_words = []
+    for w in words:
+        if _STOP_NP.match(w):
+            break
+        np_words.append(w)
+    return " ".join(np_words) or None
+
+
+def _strip_q(text: str) -> str:
+    return text.strip().rstrip("?").strip()

@@ -36,7 +36,7 @@ from .types import Chunk, Document, Section, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -154,6 +154,7 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
     faiss.write_index(_faiss_index(chunk_vecs), str(folder / "chunks.faiss"))
     np.save(folder / "sentences.npy", sent_vecs)
     np.save(folder / "contexts.npy", ctx_vecs)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its progress lines are noise in CLI output
     retriever = bm25s.BM25()
     retriever.index([bm25_tokens(embedding_text(c, "")) or ["<empty>"] for c in chunks], show_progress=False)
     retriever.save(str(folder / "bm25"))

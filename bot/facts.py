@@ -1,0 +1,567 @@
+"""Fact tables: every figure an article states, what it is about, and where it stands.
+
+A table is one `<doc_id>.facts.jsonl` per document, next to the document (`<doc_id>.txt` or `.md`),
+one JSON object per line with the fields of `Fact`. `FactTable.load` validates each row against its
+document; `FactTable.lookup` finds the rows a reader's question asks for; `draft_facts` drafts rows
+for a new document from the quantity grammar, to be reviewed by hand.
+
+Also here, because the table's lookups and the figure guard must agree on them: the entity names and
+aliases readers use, the metric words and their synonyms, and the sentence and period binding of
+figures.
+
+Deliberately not done here: judging a figure against the table (guard.py), reading figures
+(quantity.py), and CSV tables (JSONL is diff-friendly and keeps the types).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+from .errors import FactTableError
+from .quantity import KINDS, Period, find_periods, find_quantities
+from .types import Fact, Quantity
+
+# Names readers and LLMs use for the corpus's companies, by canonical entity. The table's own entity
+# names are recognised too, so a new document's rows need no entry here.
+ENTITY_ALIASES: dict[str, tuple[str, ...]] = {
+    "Alibaba": ("Alibaba Group", "BABA"),
+    "Alibaba Cloud": ("Aliyun", "Alibaba's cloud", "Cloud Intelligence Group", "Alibaba Cloud Intelligence"),
+    "Taotian Group": ("Taotian",),
+    "Taobao": (),
+    "Tmall": (),
+    "88VIP": (),
+    "AIDC": ("Alibaba International Digital Commerce", "Alibaba International", "Alibaba's international business"),
+    "Lazada": (),
+    "AliExpress": (),
+    "Cainiao": ("Cainiao Smart Logistics",),
+    "Ant Group": ("Ant Financial", "Ant"),
+    "Pinduoduo": ("PDD", "PDD Holdings"),
+    "Temu": (),
+    "SHEIN": ("Shein",),
+    "Douyin E-commerce": ("Douyin", "TikTok's Chinese sibling", "TikTok's Chinese twin", "ByteDance's Douyin"),
+    "ByteDance": (),
+    "TikTok": (),
+    "Huawei Cloud": (),
+    "Huawei": (),
+    "Tencent Cloud": (),
+    "Tencent": (),
+    "JD.com": ("JD",),
+    "Meituan": (),
+    "Amazon": (),
+}
+# A parent's name may stand for its parts' figures ("Alibaba's 33% cloud share"), not the reverse;
+# "Tencent" thereby means Tencent Cloud in a sentence about cloud share.
+PARENT = {
+    "Alibaba Cloud": "Alibaba", "Taotian Group": "Alibaba", "AIDC": "Alibaba", "Cainiao": "Alibaba", "Ant Group": "Alibaba",
+    "Taobao": "Taotian Group", "Tmall": "Taotian Group", "88VIP": "Taotian Group", "Lazada": "AIDC", "AliExpress": "AIDC",
+    "Douyin E-commerce": "ByteDance", "TikTok": "ByteDance", "Huawei Cloud": "Huawei", "Tencent Cloud": "Tencent",
+}  # fmt: skip
+# The article treats these parts as the whole ("Taotian Group (Taobao and Tmall)"), both ways.
+EQUIVALENT = frozenset({("Taobao", "Taotian Group"), ("Tmall", "Taotian Group")})
+
+# Metric words readers use, by the term(s) rows are matched on. Longer phrases win over their words.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "dau": ("daily active users", "daily active user", "daily users", "daily active", "daus", "dau"),
+    "mau": ("monthly active users", "monthly users", "maus", "mau"),
+    "user": ("people who use", "people use", "people using", "user numbers", "user base", "users", "user", "customers", "consumers", "shoppers", "buyers"),
+    "gmv": ("gross merchandise volume", "gross merchandise value", "merchandise volume", "transaction volume", "gmv", "sales"),
+    "share": ("market share", "share of the market", "share", "slice", "portion"),
+    "stock": ("shares", "stock", "stocks"),
+    "buyback stock": ("share buybacks", "share buyback", "share repurchases", "share repurchase", "stock buybacks", "stock buyback"),
+    "fine": ("fine", "fined", "fines", "penalty", "penalties", "penalised", "penalized", "antitrust", "anti-monopoly", "monopoly"),
+    "buyback": ("buybacks", "buyback", "buy-back", "buy back", "buying back", "bought back", "repurchases", "repurchase", "repurchased", "repurchasing"),
+    "authorized": ("authorized", "authorised", "authorization", "authorisation", "approved", "remaining", "still available"),
+    "growth": ("growth", "grow", "grows", "grew", "growing", "grown", "increase", "increased", "rise", "rose", "re-accelerated", "reaccelerated", "accelerated", "accelerate", "re-accelerate"),
+    "revenue": ("revenues", "revenue", "turnover", "top line", "top-line", "income"),
+    "loss": ("losses", "loss", "losing", "lose", "lost", "deficit"),
+    "member": ("members", "member", "membership", "memberships", "subscribers", "subscriber"),
+    "discount": ("discounts", "discount", "discounted", "discounting", "price cuts", "price cut", "cut prices", "cheaper"),
+    "ai": ("artificial intelligence", "ai-related", "ai"),
+    "ebita": ("adjusted ebita", "ebita", "ebitda", "profits", "profit", "profitability", "earnings"),
+    "improvement": ("improvements", "improvement", "improve", "improved", "improving"),
+    "ecommerce": ("e-commerce", "ecommerce", "online shopping", "online retail"),
+    "cloud": ("cloud computing", "cloud"),
+    "ipo": ("initial public offering", "public offering", "listing", "ipos", "ipo"),
+    "halt": ("halted", "halt", "halting", "suspended", "suspend", "stopped", "pulled"),
+    "reverse": ("reversals", "reversal", "reversed", "reverse", "u-turn", "u-turns", "canceled", "cancelled", "cancel", "cancellation", "withdrawn", "withdrawal", "withdrew", "scrapped"),
+    "rival": ("competitors", "competitor", "challengers", "challenger", "rivals", "rival", "enemies", "enemy"),
+    "stake": ("minority stakes", "minority stake", "stakes", "stake", "minority"),
+    "group": ("business groups", "business group", "divisions", "division", "units", "groups", "group"),
+    "quarter": ("quarterly", "quarters", "quarter"),
+    "year": ("years", "year"),
+    "month": ("months", "month"),
+    "hour": ("hours", "hour"),
+    "battlefield": ("battlefields", "battlefield", "fronts"),
+}  # fmt: skip
+_STOPWORDS = frozenset(
+    """a an the of in on at by for to from with and or but as is are was were be been being has have had do does did
+    how what which who whom whose when where why much many big large fast high low long deep far there their its it
+    this that these those than then so such about into over under up down out more most less very now still also
+    we you they he she i me my our your his her them us can could would should will may might must not no nor
+    currently today tell say said show shows according article per each every all any some own same just only""".split()
+)
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'’+][A-Za-z0-9]+)*")
+
+
+def _phrase_index() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """Synonym phrases by first word, longest first, so one pass over a text's words folds them."""
+    index: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for term, phrases in SYNONYMS.items():
+        for p in phrases:
+            words = tuple(p.split())
+            index.setdefault(words[0], []).append((words, tuple(term.split())))
+    for entries in index.values():
+        entries.sort(key=lambda e: len(e[0]), reverse=True)
+    return index
+
+
+_PHRASES = _phrase_index()
+
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+_ABBREVIATIONS = frozenset(
+    {
+        "u.s",
+        "no",
+        "mr",
+        "ms",
+        "mrs",
+        "dr",
+        "inc",
+        "co",
+        "corp",
+        "ltd",
+        "st",
+        "vs",
+        "e.g",
+        "i.e",
+        "approx",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    }
+)
+_LAST_TOKEN = re.compile(r"([A-Za-z.]+)\.\Z")
+_CAPITALISED = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of\s+)?[A-Z][\w&'’.-]*)*")
+_SLUG = re.compile(r"[^a-z0-9]+")
+_CLAUSE_MARK = re.compile(r"[,;:()—]")
+_METRIC_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_OPEN_BRACKET = re.compile(r"\s*\(\s*")
+_PERIOD_FORMAT = re.compile(r"\d{4}(?:-(?:0[1-9]|1[0-2]))?")
+_CURRENCY_FORMAT = re.compile(r"[A-Z]{3}")
+_KIND_HINTS = (
+    (re.compile(r"\bhow (?:many|long)\b", re.I), ("count", "duration")),
+    (re.compile(r"\bhow (?:much|big|large)\b|\bcost|\bspen[dt]\b|\bpa(?:y|id)\b", re.I), ("money",)),
+    (re.compile(r"\b(?:share|percent|percentage|proportion|rate|how fast|growth|discount)", re.I), ("percent",)),
+)  # fmt: skip
+_CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re.compile(r"\b(?:yuan|rmb|cny|renminbi)\b", re.I), "CNY"))
+
+REQUIRED = {"id": str, "doc_id": str, "entity": str, "metric": str, "kind": str, "quote": str, "start": int, "end": int}
+OPTIONAL = {
+    "value": (int, float),
+    "low": (int, float),
+    "high": (int, float),
+    "currency": str,
+    "scale": str,
+    "unit": str,
+    "period": str,
+    "qualifier": str,
+    "linked": list,
+}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity named in a text: the canonical entity and the span of the name used."""
+
+    entity: str
+    start: int
+    end: int
+
+
+def terms(text: str) -> frozenset[str]:
+    """The metric terms of a text: synonyms folded ("penalty" -> fine), other words lightly stemmed."""
+    words = _TOKEN.findall(text.lower())
+    out: set[str] = set()
+    i, n = 0, len(words)
+    while i < n:
+        w = words[i]
+        for phrase, folded in _PHRASES.get(w, ()):
+            k = len(phrase)
+            if k == 1 or tuple(words[i : i + k]) == phrase:
+                out.update(folded)
+                i += k
+                break
+        else:
+            out.update(_word_terms(w))
+            i += 1
+    return frozenset(out)
+
+
+@lru_cache(maxsize=65536)
+def _word_terms(w: str) -> tuple[str, ...]:
+    if w.endswith(("'s", "’s")):
+        w = w[:-2]
+    if len(w) > 1 and w not in _STOPWORDS and not w.isdigit():
+        return (_stem(w),)
+    return ()
+
+
+def _stem(w: str) -> str:
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("sses"):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+@lru_cache(maxsize=4096)
+def affinity(named: str, entity: str) -> float:
+    """How well a name in a text stands for a row's entity: 1 same, 0.6 its parent or equivalent, 0 not."""
+    if named == entity:
+        return 1.0
+    if (named, entity) in EQUIVALENT or (entity, named) in EQUIVALENT:
+        return 0.6
+    parent = PARENT.get(entity)
+    while parent is not None:
+        if parent == named:
+            return 0.6
+        parent = PARENT.get(parent)
+    return 0.0
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line of `text`, surrounding space left out."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.group().startswith(".") and (t := _LAST_TOKEN.search(text, max(0, m.start() - 12), m.start() + 1)):
+            if t.group(1).lower() in _ABBREVIATIONS:
+                continue
+        _add_span(text, start, m.end() if not m.group().startswith("\n") else m.start(), spans)
+        start = m.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+def period_for(periods: list[Period], start: int, end: int) -> Period | None:
+    """The period a figure at start:end belongs to, among those of its sentence.
+
+    The nearest wins; one written after the figure ("50.8% in 2021") binds tighter than one before it,
+    so in "50.8% in 2021 to the mid-40% range by 2024" each figure gets its own year.
+    """
+    best, best_gap = None, float("inf")
+    for p in periods:
+        gap = p.start - end if p.start >= end else (start - p.end) * 1.5 if p.end <= start else None
+        if gap is not None and gap < best_gap:
+            best, best_gap = p, gap
+    return best
+
+
+def period_label(p: Period | None) -> str | None:
+    """A period as the fact table writes it: "2021", "2021-04"; None for ranges and open periods."""
+    if p is None or p.end_year is not None or p.open_ended:
+        return None
+    return f"{p.year}-{p.month:02d}" if p.month else str(p.year)
+
+
+def as_quantity(f: Fact) -> Quantity:
+    """A row as the figure its quote states."""
+    return Quantity(f.quote, f.start, f.end, f.kind, f.value, f.low, f.high, f.currency, f.scale, f.unit, f.qualifier)
+
+
+@dataclass(eq=False)
+class FactTable:
+    """The fact rows of a corpus with lookups by id, document, entity and kind; `texts` holds the documents."""
+
+    facts: tuple[Fact, ...] = ()
+    texts: dict[str, str] = field(default_factory=dict)
+    by_id: dict[str, Fact] = field(init=False, repr=False)
+    by_doc: dict[str, list[Fact]] = field(init=False, repr=False)
+    by_entity: dict[str, list[Fact]] = field(init=False, repr=False)
+    by_kind: dict[str, list[Fact]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.facts = tuple(self.facts)
+        self.by_id, self.by_doc, self.by_entity, self.by_kind = {}, {}, {}, {}
+        for f in self.facts:
+            self.by_id[f.id] = f
+            self.by_doc.setdefault(f.doc_id, []).append(f)
+            self.by_entity.setdefault(f.entity, []).append(f)
+            self.by_kind.setdefault(f.kind, []).append(f)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    @classmethod
+    def load(cls, corpus_dir: str | Path) -> FactTable:
+        """Read and validate every `*.facts.jsonl` in `corpus_dir` (none there: an empty table)."""
+        folder = Path(corpus_dir)
+        if not folder.is_dir():
+            raise FactTableError(f"{folder}: no such corpus folder; pass the folder that holds the articles and their .facts.jsonl files.")
+        facts: list[Fact] = []
+        texts: dict[str, str] = {}
+        where: dict[str, str] = {}
+        for path in sorted(folder.glob("*.facts.jsonl")):
+            doc_id = path.name.removesuffix(".facts.jsonl")
+            texts[doc_id] = _document_text(path, doc_id)
+            for lineno, row in _rows(path):
+                fact = _validate(row, doc_id, texts[doc_id], f"{path}:{lineno}")
+                if fact.id in where:
+                    raise FactTableError(f"{path}:{lineno}: id {fact.id!r} is already used at {where[fact.id]}; give this row another id.")
+                where[fact.id] = f"{path}:{lineno}"
+                facts.append(fact)
+        by_id = {f.id: f for f in facts}
+        for f in facts:
+            for other in f.linked:
+                if other not in by_id:
+                    raise FactTableError(
+                        f"{where[f.id]}: linked id {other!r} is not a row of any table; fix the id or drop it from linked."
+                    )
+                if f.id not in by_id[other].linked:
+                    raise FactTableError(f"{where[other]}: row {other!r} does not link back to {f.id!r}; add {f.id!r} to its linked list.")
+        return cls(tuple(facts), texts)
+
+    def rows(self, doc_ids: Iterable[str] | None = None) -> list[Fact]:
+        """The rows of the given documents (all rows when None)."""
+        if doc_ids is None:
+            return list(self.facts)
+        return [f for d in doc_ids for f in self.by_doc.get(d, ())]
+
+    @cached_property
+    def _entity_pattern(self) -> tuple[re.Pattern[str], dict[str, str]]:
+        names = {a: e for e, aliases in ENTITY_ALIASES.items() for a in (e, *aliases)}
+        names.update({f.entity: f.entity for f in self.facts})
+        alternation = "|".join(re.escape(n).replace("'", "['’]") for n in sorted(names, key=len, reverse=True))
+        return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])"), {n.replace("’", "'"): e for n, e in names.items()}
+
+    def entities_in(self, text: str) -> list[Mention]:
+        """Every entity named in `text` (by name or alias), in order."""
+        pattern, names = self._entity_pattern
+        return [Mention(names[m.group().replace("’", "'")], m.start(), m.end()) for m in pattern.finditer(text)]
+
+    @cached_property
+    def metric_terms(self) -> dict[str, frozenset[str]]:
+        """Each row's metric terms, by id."""
+        return {f.id: terms(f.metric) for f in self.facts}
+
+    def lookup(self, question: str, doc_ids: Iterable[str] | None = None) -> list[tuple[Fact, float]]:
+        """The rows a question asks for, best first, scored by entity, metric words, period and kind."""
+        mentions = self.entities_in(question)
+        named = {m.entity for m in mentions}
+        bare = question
+        for m in reversed(mentions):
+            bare = bare[: m.start] + " " + bare[m.end :]
+        asked = terms(bare)
+        periods = find_periods(question)
+        kinds = {k for pattern, ks in _KIND_HINTS if pattern.search(question) for k in ks}
+        currency = next((c for pattern, c in _CURRENCY_HINTS if pattern.search(question)), None)
+        scored = []
+        for f in sorted(self.rows(doc_ids), key=lambda f: f.start):
+            entity = max((affinity(n, f.entity) for n in named), default=0.0)
+            if named and entity == 0:
+                continue
+            metric = self.metric_terms[f.id]
+            overlap = len(asked & metric)
+            if overlap == 0 and not (entity == 1.0 and f.kind in kinds):
+                continue
+            score = entity + (overlap / len(metric) + 0.25 * overlap if metric else 0.0)
+            if periods and f.period:
+                score += 0.5 if any(p.covers(f.period) for p in periods) else -1.0
+            score += 0.15 * (f.kind in kinds) + 0.3 * (currency is not None and f.currency == currency)
+            scored.append((f, round(score, 4)))
+        # Ties go to the latest period (what a reader asking "now" wants), then to numbers over words
+        # for one figure ("1%-4%" over "low single digits"), then to document order.
+        scored.sort(key=lambda fs: fs[0].qualifier not in (None, "from"))
+        scored.sort(key=lambda fs: fs[0].period or "", reverse=True)
+        scored.sort(key=lambda fs: fs[1], reverse=True)
+        return scored
+
+
+def _document_text(path: Path, doc_id: str) -> str:
+    for ext in (".txt", ".md"):
+        doc = path.with_name(doc_id + ext)
+        if doc.is_file():
+            try:
+                return open(doc, encoding="utf-8", newline="").read()
+            except (OSError, UnicodeDecodeError) as e:
+                raise FactTableError(f"{path}: cannot read its document {doc} ({e}); fix the document or remove the table.") from e
+    raise FactTableError(f"{path}: no document {doc_id}.txt or {doc_id}.md beside it; name the table after its document.")
+
+
+def _rows(path: Path) -> Iterable[tuple[int, dict]]:
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise FactTableError(f"{path}: cannot read the fact table ({e}); it must be UTF-8 JSON Lines.") from e
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise FactTableError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno}); write one JSON object per line.") from e
+        if not isinstance(row, dict):
+            raise FactTableError(f"{path}:{lineno}: a row must be a JSON object, not {type(row).__name__}.")
+        yield lineno, row
+
+
+def _validate(row: dict, doc_id: str, text: str, where: str) -> Fact:
+    for key, typ in REQUIRED.items():
+        if key not in row:
+            raise FactTableError(f"{where}: missing field {key!r}; every row needs {', '.join(REQUIRED)}.")
+        if not isinstance(row[key], typ) or isinstance(row[key], bool):
+            raise FactTableError(f"{where}: field {key!r} must be a {typ.__name__}, got {row[key]!r}.")
+    for key, value in row.items():
+        if key in REQUIRED:
+            continue
+        if key not in OPTIONAL:
+            raise FactTableError(f"{where}: unknown field {key!r}; the fields are {', '.join([*REQUIRED, *OPTIONAL])}.")
+        if value is not None and (not isinstance(value, OPTIONAL[key]) or isinstance(value, bool)):
+            raise FactTableError(f"{where}: field {key!r} has the wrong type ({value!r}).")
+    if row["doc_id"] != doc_id:
+        raise FactTableError(f"{where}: doc_id {row['doc_id']!r} differs from the table's document {doc_id!r}; fix the doc_id.")
+    if row["kind"] not in KINDS:
+        raise FactTableError(f"{where}: kind {row['kind']!r} is not one of {', '.join(KINDS)}.")
+    has_value = row.get("value") is not None
+    has_range = row.get("low") is not None and row.get("high") is not None
+    if has_value == has_range:
+        raise FactTableError(f"{where}: give either 'value' or both 'low' and 'high'.")
+    if (p := row.get("period")) is not None and not _PERIOD_FORMAT.fullmatch(p):
+        raise FactTableError(f"{where}: period {p!r} must be YYYY or YYYY-MM.")
+    if (c := row.get("currency")) is not None and not _CURRENCY_FORMAT.fullmatch(c):
+        raise FactTableError(f"{where}: currency {c!r} must be an ISO code such as CNY or USD.")
+    if any(not isinstance(x, str) for x in row.get("linked") or ()):
+        raise FactTableError(f"{where}: linked must be a list of row ids.")
+    start, end, quote = row["start"], row["end"], row["quote"]
+    if not (0 <= start < end <= len(text)) or text[start:end] != quote:
+        found = text.find(quote)
+        hint = f"it occurs at {found}:{found + len(quote)}" if found >= 0 else "it does not occur in the document"
+        raise FactTableError(f"{where}: quote {quote!r} is not at {start}:{end} of {doc_id} (that span reads {text[start:end]!r}); {hint}.")
+    fields = {k: row.get(k) for k in OPTIONAL if k != "linked"}
+    return Fact(**{k: row[k] for k in REQUIRED}, **fields, linked=tuple(row.get("linked") or ()))
+
+
+# --- drafting rows for a new document -----------------------------------------------------------
+
+
+def draft_facts(doc_id: str, text: str, table: FactTable | None = None) -> list[Fact]:
+    """Draft one row per figure of a new document: entity, metric and period guessed, to review by hand."""
+    matcher = table or FactTable()
+    facts: list[Fact] = []
+    ids: set[str] = set()
+    for s_start, s_end in sentence_spans(text):
+        sentence = text[s_start:s_end]
+        periods = find_periods(sentence)
+        mentions = matcher.entities_in(sentence)
+        prev: tuple[Quantity, str] | None = None
+        for q in find_quantities(sentence):
+            entity, after_entity = _guess_entity(sentence, q, mentions)
+            metric = _guess_metric(sentence, q, after_entity)
+            period = period_label(period_for(periods, q.start, q.end))
+            fid = _unique_id("-".join(p for p in (_slug(entity), _slug(metric) or q.kind, period) if p), ids)
+            fact = Fact(
+                fid,
+                doc_id,
+                entity,
+                metric,
+                q.kind,
+                q.text,
+                q.start + s_start,
+                q.end + s_start,
+                q.value,
+                q.low,
+                q.high,
+                q.currency,
+                q.scale,
+                q.unit,
+                period,
+                q.qualifier,
+            )
+            # "CNY 18.2 billion (US$2.8 billion)": one amount in two currencies.
+            if (
+                prev
+                and prev[0].kind == "money" == q.kind
+                and prev[0].currency != q.currency
+                and _OPEN_BRACKET.fullmatch(sentence, prev[0].end, q.start)
+            ):
+                fact = Fact(**{**fact.to_dict(), "linked": (prev[1],)})
+                i = next(i for i, f in enumerate(facts) if f.id == prev[1])
+                facts[i] = Fact(**{**facts[i].to_dict(), "linked": (fid,)})
+            facts.append(fact)
+            prev = (q, fid)
+    return facts
+
+
+def _guess_entity(sentence: str, q: Quantity, mentions: list[Mention]) -> tuple[str, int]:
+    """The nearest known name before the figure, else the nearest capitalised one; and where it ends."""
+    before = [m for m in mentions if m.end <= q.start]
+    if before:
+        return before[-1].entity, before[-1].end
+    # Short all-capital words are metrics and currencies more often than names (GMV, DAU, CNY).
+    names = [m for m in _CAPITALISED.finditer(sentence, 0, q.start) if m.start() > 0 and not (m.group().isupper() and len(m.group()) <= 5)]
+    if names:
+        return names[-1].group().removeprefix("The ").removesuffix("'s").removesuffix("’s"), names[-1].end()
+    return "", 0
+
+
+def _guess_metric(sentence: str, q: Quantity, after_entity: int) -> str:
+    """Up to three content words of the figure's clause before it (after it when there are none)."""
+    clause_start = max(after_entity, *(m.end() for m in _CLAUSE_MARK.finditer(sentence, 0, q.start)), 0)
+    after_end = sentence.find(" ", q.end + 40)
+    words = _metric_words(sentence, clause_start, q.start) or _metric_words(sentence, q.end, after_end if after_end > 0 else len(sentence))
+    return " ".join(words[-3:])
+
+
+def _metric_words(sentence: str, start: int, end: int) -> list[str]:
+    out = []
+    for w in _METRIC_WORD.findall(sentence, start, end):
+        w = w.removesuffix("'s").removesuffix("’s")
+        # Capitalised words are names and months, not metrics; acronyms (GMV, DAU) are metrics.
+        if w.lower() not in _STOPWORDS and len(w) > 1 and (w.islower() or w.isupper()):
+            out.append(w)
+    return out
+
+
+def _slug(s: str) -> str:
+    return _SLUG.sub("-", s.lower()).strip("-")
+
+
+def _unique_id(base: str, ids: set[str]) -> str:
+    fid, n = base or "figure", 2
+    while fid in ids:
+        fid, n = f"{base}-{n}", n + 1
+    ids.add(fid)
+    return fid
+
+
+def facts_to_jsonl(facts: Iterable[Fact]) -> str:
+    """Rows as JSON Lines, fields in `Fact` order, empty ones left out."""
+    lines = []
+    for f in facts:
+        row = {k: v for k, v in f.to_dict().items() if v is not None and v != []}
+        lines.append(json.dumps(row, ensure_ascii=False))
+    return "\n".join(lines) + "\n" if lines else ""
