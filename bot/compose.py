@@ -33,11 +33,12 @@ _Q_META = re.compile(r"\b(?:title|headline|heading|section|chapter|years?|period
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion|double|triple"
 _HAS_FIGURE = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_HAS_DATE = re.compile(rf"\b(?:{_MONTHS})\s+\d{{4}}\b|\b(?:19|20)\d{{2}}\b|\b(?:later|after|before|since|until)\b", re.I)
+_HAS_DATE = re.compile(rf"\b(?:{_MONTHS})\s+\d{{4}}\b|\b(?:19|20)\d{{2}}\b", re.I)
 _HAS_NAME = re.compile(rf"(?<!^)(?<![.!?] )\b(?!(?:{_MONTHS}|In|The|As|For|Under|At|On|By|And|But)\b)[A-Z][a-z]+ [A-Z][a-z]+\b|\b(?:CEO|Chairman|founder|co-founders?|executives?|management|Management)\b")
 _HAS_CAUSE = re.compile(r"\b(?:because|due to|reason|intended to|in order to|so that|pressures?|led to|leading to|driven by|the answer came|lesson|to this end|this context|realized|thanks to|as a result)\b", re.I)
 
-_Q_FIGURE = re.compile(r"\bhow (?:much|many|big|large|far|fast|high|low|long|deep|steep)\b|\bwhat (?:share|percentage|percent|proportion|portion|amount|number|size|figure|rate|value)\b|\b(?:gmv|revenue|dau|market share|fine|losses?|growth|members|users)\b.*\?$|\bhow .* (?:grow|grew|fall|fell|drop|shrink|shrank)\b", re.I)
+_METRIC_NOUNS = r"gmv|revenues?|profits?|income|earnings|sales|share|dau|fine|penalty|loss(?:es)?|growth|members|users|employees|staff|valuation|price|cost|number|size|amount|total|discount|margin|parameters|headcount|worth"
+_Q_FIGURE = re.compile(rf"\bhow (?:much|many|big|large|far|fast|high|low|long|deep|steep)\b|\bwhat (?:share|percentage|percent|proportion|portion|fraction|amount|number|size|figure|rate|value)\b|^(?:what|which)(?:'s|’s| is| was| were| are)\b[^?]*\b(?:{_METRIC_NOUNS})\b|\bhow .* (?:grow|grew|fall|fell|drop|shrink|shrank)\b", re.I)
 _Q_WHEN = re.compile(r"\bwhen\b|\bwhat (?:year|month|date|time)\b|\bwhich (?:year|month)\b|\bhow long ago\b", re.I)
 _Q_WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|executive|founder|people)\b", re.I)
 _Q_WHY = re.compile(r"\bwhy\b|\bhow come\b|\bwhat (?:caused|led|drove|prompted|made)\b|\breasons?\b|\bmotivat", re.I)
@@ -101,6 +102,22 @@ def select(choices: list[Choice], max_sentences: int) -> list[Choice]:
     return picked
 
 
+def with_setting(picked: list[Choice], qtype: str, index: Index) -> list[Choice]:
+    """For a when/who question whose best sentence lacks the date or name, quote the sentence before it
+    first when that one has it ("In November 2020, ..." / "... was halted just 48 hours before its debut.")."""
+    feature = {"when": _HAS_DATE, "who": _HAS_NAME}.get(qtype)
+    if feature is None or not picked or feature.search(picked[0].sentence.text):
+        return picked
+    best = picked[0].sentence
+    prev_id = index.previous[best.sid]
+    if prev_id < 0:
+        return picked
+    prev = index.sentences[prev_id]
+    if not feature.search(prev.text) or "\n" in index.documents[best.doc_id].text[prev.end:best.start]:
+        return picked
+    return [Choice(prev, picked[0].score)] + [c for c in picked if c.sentence.sid != prev.sid]
+
+
 def cite(sentences: list[Choice], start_n: int = 1) -> tuple[str, list[Citation]]:
     """Answer text with a `[n]` marker after each sentence, and the matching citations."""
     parts, cites = [], []
@@ -130,5 +147,5 @@ def extractive_answer(question: str, retriever: Retriever, max_sentences: int, m
     ranked = rank_sentences(found, question, qtype, retriever.index)
     if not ranked or ranked[0].score < min_score:
         return refusal(question, ranked), ranked, found
-    text, cites = cite(select(ranked, max_sentences))
+    text, cites = cite(with_setting(select(ranked, max_sentences), qtype, retriever.index)[:max_sentences])
     return Answer(text=text, citations=cites, answerable=True, question=question, standalone_question=question), ranked, found

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .compose import Choice, cite, extractive_answer, question_type, refusal
 from .facts import FactTable
-from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, table_answer
+from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
 from .guard import check_figures, repair
 from .followup import Lexicon, resolve_followup
 from .config import Settings
@@ -24,6 +24,10 @@ from .types import Answer, Document, FigureCheck
 
 log = logging.getLogger("bot")
 
+# A figure question that no row answers outright is still answered by quoting when a cited sentence
+# holds a row of the asked kind scoring at least this in the lookup (entity plus some metric words).
+WEAK_FACT_SCORE = 1.5
+_ASKS_TITLE = re.compile(r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -86,11 +90,26 @@ class Bot:
         unknown = self._unknown_names(question)
         if unknown:
             return refusal(question, [], f"anything about {', '.join(unknown)}")
+        if _ASKS_TITLE.search(question):
+            return self._title_answer(question)
         answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score)
-        if figure_question and answer.answerable and len(self.facts) and not self.facts.lookup(question):
-            # No row is about what the question names: the article states no such figure.
+        if figure_question and answer.answerable and len(self.facts) and not self._states_asked_figure(question, answer):
+            # The table holds every figure the articles state; no row fits, so no figure answers it.
             return refusal(question, ranked, "that figure")
         return self._guarded(answer)
+
+    def _states_asked_figure(self, question: str, answer: Answer) -> bool:
+        """True when a cited sentence holds a row the question at least partly asks for."""
+        rows = rows_asked(question, self.facts, WEAK_FACT_SCORE)
+        return any(c.doc_id == f.doc_id and c.start <= f.start < c.end for f in rows for c in answer.citations)
+
+    def _title_answer(self, question: str) -> Answer:
+        """The title line of the article (of the best-matching one when there are several)."""
+        found = self.retriever.search(question)
+        doc_id = self.index.chunks[found.chunk_ids[0]].doc_id if found.chunk_ids else next(iter(self.documents))
+        title = next(s for s in self.index.sentences if s.doc_id == doc_id)
+        text, cites = cite([Choice(title, 1.0)])
+        return Answer(text=f"The article is titled: {text}", citations=cites, question=question, standalone_question=question)
 
     def _from_reply(self, question: str, reply: FigureReply) -> Answer:
         _, cites = cite([Choice(s, 1.0) for s in reply.sentences])

@@ -27,8 +27,19 @@ FACT_MIN_SCORE = 1.6
 DERIVE_MIN_SCORE = 1.5
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b(?! is\b)|\b(?:difference|gap)\b|\bhow far (?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
+_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far (?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of)\b", re.I)
+_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b", re.I)
+_COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s", re.I)
+# What kind of figure a question asks for, where its words say so unmistakably.
+# The first pattern that matches decides: rates and shares before money words ("revenue growth" is a rate).
+_RATE = frozenset({"percent", "percentage_points", "multiple"})
+_ASKED_KINDS = (
+    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b", re.I), _RATE),
+    (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin)\b", re.I), _RATE),
+    (re.compile(r"\bhow much money\b|\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary)\b", re.I), frozenset({"money"})),
+    (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
+)
 _YES_NO = re.compile(r"^(?:is|was|were|are|did|does|do|has|have|had|can|could)\b|\bright\s*\?$|\btrue\b", re.I)
 _BAD = ("mismatch", "period_mismatch", "entity_mismatch", "over_precise")
 
@@ -59,7 +70,7 @@ class SentenceFinder:
         return sents[i] if i >= 0 and sents[i].start <= offset < sents[i].end else None
 
 
-def describe(f: Fact, table: FactTable) -> str:
+def describe(f: Fact, table: FactTable, sentence: str | None = None) -> str:
     """What the row is about, then its figure as the article words it:
     "Alibaba's antitrust fine (April 2021): CNY 18.2 billion (US$2.8 billion)".
 
@@ -68,7 +79,10 @@ def describe(f: Fact, table: FactTable) -> str:
     same = [table.by_id[i] for i in f.linked if i in table.by_id]
     same = [g.quote for g in same if g.entity == f.entity and g.metric == f.metric and g.period == f.period and g.start > f.start]
     figure = f.quote + (f" ({', '.join(same)})" if same else "")
-    when = f" ({period_words(f.period)})" if f.period else ""
+    period = period_words(f.period) if f.period else ""
+    # A period the cited sentence does not state (the article gives it a sentence earlier) is left out,
+    # so every word of the framing can be checked against the one passage it cites.
+    when = f" ({period})" if period and (sentence is None or period in sentence) else ""
     return f"{_possessive(f.entity)} {f.metric}{when}: {figure}"
 
 
@@ -85,39 +99,69 @@ def period_words(period: str) -> str:
 
 def table_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None) -> FigureReply | None:
     """The best table row for a figure question, with its sentence; None when no row fits well enough."""
-    ranked = table.lookup(question, doc_ids)
-    if not ranked or ranked[0][1] < FACT_MIN_SCORE:
+    ranked = rows_asked(question, table, FACT_MIN_SCORE, doc_ids)
+    if not ranked:
         return None
-    f = ranked[0][0]
+    f = ranked[0]
     s = finder.at(f.doc_id, f.start)
     if s is None:
         return None
-    return FigureReply(f"{describe(f, table)}. {s.text.strip()} [1]", (s,))
+    return FigureReply(f"{describe(f, table, s.text)}. [1] {s.text.strip()} [1]", (s,))
+
+
+def rows_asked(question: str, table: FactTable, min_score: float, doc_ids: list[str] | None = None) -> list[Fact]:
+    """Rows the lookup scores at least `min_score`, of a kind the question can be asking for, best first."""
+    kinds = asked_kinds(question)
+    return [f for f, score in table.lookup(question, doc_ids) if score >= min_score and (not kinds or f.kind in kinds)]
+
+
+def asked_kinds(question: str) -> frozenset[str]:
+    """The kinds of figure a question's words ask for unmistakably (empty when they do not say)."""
+    for pattern, kinds in _ASKED_KINDS:
+        if pattern.search(question):
+            return kinds
+    return frozenset()
 
 
 def derived_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None) -> FigureReply | None:
-    """A difference or total of two rows the question names, with the arithmetic and both inputs cited."""
+    """A difference, total or ratio of two rows the question names, with the arithmetic and both inputs
+    cited; or, for "which is bigger / how does X compare", both rows side by side."""
     total = bool(_TOTAL.search(question))
-    if not (total or _DIFFERENCE.search(question)):
+    op = "total" if total else "ratio" if _RATIO.search(question) else "difference" if _DIFFERENCE.search(question) else "compare" if _COMPARE.search(question) else None
+    if op is None:
         return None
     ranked = [(f, s) for f, s in table.lookup(question, doc_ids) if s >= DERIVE_MIN_SCORE and f.value is not None]
+    if op == "ratio":  # "X is what fraction of Y": X, as named first, is the numerator
+        order = {m.entity: m.start for m in reversed(table.entities_in(question))}
+        ranked.sort(key=lambda fs: order.get(fs[0].entity, len(question)))
     for i, (a, _) in enumerate(ranked):
         for b, _ in ranked[i + 1:]:
             same_figure = a.entity == b.entity and a.metric == b.metric and a.period == b.period  # e.g. CNY and US$
             if same_figure or a.kind != b.kind or a.currency != b.currency or a.unit != b.unit:
                 continue
-            return _derive(a, b, total, table, finder)
+            return _derive(a, b, op, table, finder)
     return None
 
 
-def _derive(a: Fact, b: Fact, total: bool, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
-    if (b.value or 0) > (a.value or 0) and not total:
+def _derive(a: Fact, b: Fact, op: str, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
+    if (b.value or 0) > (a.value or 0) and op in ("difference", "compare"):
         a, b = b, a
     sa, sb = finder.at(a.doc_id, a.start), finder.at(b.doc_id, b.start)
     if sa is None or sb is None:
         return None
+    same_sentence = sa.sid == sb.sid
+    ma, mb = "[1]", "[1]" if same_sentence else "[2]"
+    sentences = (sa,) if same_sentence else (sa, sb)
+    inputs = f"{_possessive(a.entity)} {a.metric}: {a.quote}. {ma} {_possessive(b.entity)} {b.metric}: {b.quote}. {mb}"
+    if op == "compare":
+        return FigureReply(inputs, sentences, kind="table")
     try:
-        if total:
+        if op == "ratio":
+            share = a.value / b.value * 100 if b.value else None
+            if share is None:
+                return None
+            q = Quantity(format_quantity("percent", round(share)), -1, -1, "percent", value=float(round(share)))
+        elif op == "total":
             value = a.value + b.value
             kind = a.kind
             q = Quantity(format_quantity(kind, value, a.currency, a.unit if kind == "duration" else None), -1, -1, kind, value=value,
@@ -127,14 +171,12 @@ def _derive(a: Fact, b: Fact, total: bool, table: FactTable, finder: SentenceFin
     except ValueError:
         return None
     approx = "about " if (a.qualifier or b.qualifier) and not q.text.startswith("about") else ""
-    same_sentence = sa.sid == sb.sid
-    ma, mb = "[1]", "[1]" if same_sentence else "[2]"
-    result = f"together {approx}{q.text}" if total else f"a difference of {approx}{q.text}"
-    text = (
-        f"{_possessive(a.entity)} {a.metric}: {a.quote} {ma}; {_possessive(b.entity)} {b.metric}: {b.quote} {mb}; "
-        f"{result} (computed from the figures above)."
-    )
-    sentences = (sa,) if same_sentence else (sa, sb)
+    if op == "ratio":
+        result = f"{_possessive(a.entity)} is about {q.text} of {_possessive(b.entity)}"
+    else:
+        result = f"{'together' if op == 'total' else 'a difference of'} {approx}{q.text}"
+    both = ma if same_sentence else f"{ma}{mb}"
+    text = f"{inputs} {result[0].upper()}{result[1:]} (computed from these figures). {both}"
     return FigureReply(text, sentences, (q,), kind="derived")
 
 
@@ -151,13 +193,13 @@ def premise_answer(question: str, table: FactTable, finder: SentenceFinder, doc_
         s = finder.at(right.doc_id, right.start)
         if s is None:
             return None, checks
-        text = f"No: the article gives {describe(right, table)}. {s.text.strip()} [1]"
+        text = f"No: the article gives {describe(right, table, s.text)}. [1] {s.text.strip()} [1]"
         return FigureReply(text, (s,), kind="premise"), checks
     if checks and all(c.status == "ok" and c.fact_id for c in checks) and _YES_NO.search(question.strip()):
         f = table.by_id[checks[0].fact_id]
         s = finder.at(f.doc_id, f.start)
         if s is not None:
-            return FigureReply(f"Yes: the article gives {describe(f, table)}. {s.text.strip()} [1]", (s,), kind="premise"), checks
+            return FigureReply(f"Yes: the article gives {describe(f, table, s.text)}. [1] {s.text.strip()} [1]", (s,), kind="premise"), checks
     return None, checks
 
 

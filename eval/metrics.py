@@ -486,9 +486,10 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall((text or "").lower()) if w not in _STOP and len(w) > 1}
 
 
-def supports(sentence: str, cited: str, reader: FigureReader | None = None) -> bool:
+def supports(sentence: str, cited: str, reader: FigureReader | None = None, derived: Sequence[str] = ()) -> bool:
     """Whether a cited span supports an answer sentence: the sentence is contained in it, or all the
-    sentence's figures and at least half of its content words appear in it."""
+    sentence's figures and at least half of its content words appear in it. Figures in `derived` (the
+    guard's `derived` verdicts: computed from the cited inputs) need not appear in the span."""
     reader = reader or default_reader()
     if not cited:
         return False
@@ -496,7 +497,13 @@ def supports(sentence: str, cited: str, reader: FigureReader | None = None) -> b
         return True
     cited_figs = reader(cited)
     cited_norm = norm_text(cited)
-    for f in reader(sentence):
+    figs = reader(sentence)
+    is_derived = [any(norm_text(f.text) in norm_text(d) or norm_text(d) in norm_text(f.text) for d in derived) for f in figs]
+    if figs and all(is_derived):
+        return True  # a computed figure: its support is the cited inputs, checked on their own sentences
+    for f, computed in zip(figs, is_derived):
+        if computed:
+            continue
         if not (any(same_figure(f, c) for c in cited_figs) or norm_text(f.text) in cited_norm):
             return False
     words = content_words(sentence)
@@ -514,7 +521,7 @@ class CitationResult:
     unsupported: list[str]
 
 
-def citation_scores(text: str, citations: Sequence[str | None], reader: FigureReader | None = None) -> CitationResult:
+def citation_scores(text: str, citations: Sequence[str | None], reader: FigureReader | None = None, derived: Sequence[str] = ()) -> CitationResult:
     """Marker-level support (precision) and sentence-level marking (recall) of one answer.
     `citations[n-1]` is the cited text of marker `[n]` (None for a marker with no citation)."""
     sents = split_answer(text)
@@ -524,7 +531,7 @@ def citation_scores(text: str, citations: Sequence[str | None], reader: FigureRe
         for n in s.markers:
             markers += 1
             cited = citations[n - 1] if 1 <= n <= len(citations) else None
-            if cited is not None and supports(s.text, cited, reader):
+            if cited is not None and supports(s.text, cited, reader, derived):
                 supported += 1
             else:
                 bad.append(f"[{n}] {s.text[:80]}")

@@ -352,7 +352,8 @@ def score(bot, results: list[Result], searches: Searches, reader: M.FigureReader
     for r in answered:
         if r.refused:
             continue
-        cs = M.citation_scores(r.text, [getattr(c, "text", None) for c in r.citations], reader)
+        derived = [f.text for f in getattr(r.answer, "figures", None) or [] if getattr(f, "status", "") == "derived"]
+        cs = M.citation_scores(r.text, [getattr(c, "text", None) for c in r.citations], reader, derived)
         n_markers += cs.markers
         n_supported += cs.supported
         n_sents += cs.sentences
