@@ -6,10 +6,10 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .compose import Choice, cite, extractive_answer, question_type, refusal
+from .compose import Choice, cite, extractive_answer, question_type, rank_sentences, refusal
 from .facts import FactTable
 from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
 from .guard import check_figures, repair
@@ -24,6 +24,8 @@ from .types import Answer, Document, FigureCheck
 
 log = logging.getLogger("bot")
 
+# Sentences handed to an LLM backend as numbered passages.
+LLM_PASSAGES = 6
 # A figure question that no row answers outright is still answered by quoting when a cited sentence
 # holds a row of the asked kind scoring at least this in the lookup (entity plus some metric words).
 WEAK_FACT_SCORE = 1.5
@@ -42,6 +44,11 @@ class Bot:
         self.retriever = Retriever(index, self.settings)
         self.finder = SentenceFinder(index.sentences)
         self.lexicon = Lexicon.from_texts((s.text for s in index.sentences), extra=(f.entity for f in self.facts.facts))
+        self.llm = None
+        if self.settings.llm_base_url:
+            from .llm import LLMBackend
+
+            self.llm = LLMBackend.from_settings(self.settings)
 
     @classmethod
     def load(cls, corpus_dir: str | Path = "corpus", index_dir: str | Path = "index", settings: Settings | None = None) -> Bot:
@@ -66,11 +73,66 @@ class Bot:
         `history` holds earlier (question, answer) pairs of the same conversation, oldest first; the
         answers may be `Answer`s or their text (as HTTP callers send them).
         """
+        answer = None
+        for answer in self.ask_stream(question, history):
+            pass
+        return answer
+
+    def ask_stream(self, question: str, history: Sequence[tuple[str, Answer | str]] | None = None) -> Iterator[Answer]:
+        """Like `ask`, yielding provisional answers while an LLM backend streams; the last one is final.
+
+        Provisional answers carry the note "provisional: figures not checked yet"; only the final answer
+        has passed the figure guard. Without an LLM backend the one final answer comes at once.
+        """
         q = self.clean_question(question)
-        standalone = resolve_followup(q, self._standalone_history(history), self.lexicon)
+        turns = self._standalone_history(history)
+        standalone = resolve_followup(q, turns, self.lexicon)
+        if self.llm is not None and turns and standalone != q:
+            standalone = self.llm.condense(q, turns) or standalone
         answer = self._answer(standalone)
+        if self.llm is not None and answer.answerable and answer.backend == "extractive" and not answer.notes:
+            yield from self._llm_answer(standalone, answer, q)
+            return
         answer.question = q
         answer.standalone_question = standalone
+        yield answer
+
+    def _llm_answer(self, question: str, fallback: Answer, asked: str) -> Iterator[Answer]:
+        """The LLM's answer over the retrieved passages, guarded; the extractive answer when it fails."""
+        from .llm import LLMError, cited, renumber, validate_markers
+
+        found = self.retriever.search(question)
+        ranked = rank_sentences(found, question, question_type(question), self.index)[:LLM_PASSAGES]
+        passages = [(i + 1, c.sentence.text) for i, c in enumerate(ranked)]
+        text = ""
+        try:
+            for delta in self.llm.stream_answer(question, passages):
+                text += delta
+                yield Answer(text=text, answerable=True, question=asked, standalone_question=question, notes=["provisional: figures not checked yet"], backend="llm")
+        except LLMError as e:
+            yield self._fallback(fallback, asked, question, f"the LLM backend failed ({e})")
+            return
+        problems = validate_markers(text, {n for n, _ in passages})
+        if problems:
+            yield self._fallback(fallback, asked, question, "the LLM's citations did not check out: " + "; ".join(problems))
+            return
+        order = cited(text)
+        mapping = {old: new for new, old in enumerate(order, start=1)}
+        _, cites = cite([ranked[old - 1] for old in order])
+        answer = Answer(text=renumber(text, mapping), citations=cites, answerable=True, question=asked, standalone_question=question, backend="llm")
+        checks = check_figures(answer.text, self.facts)
+        bad = [c for c in checks if c.status not in ("ok", "derived")]
+        if bad:
+            why = ", ".join(f"{c.text} ({c.status})" for c in bad)
+            yield self._fallback(fallback, asked, question, f"the LLM's answer stated figures the article does not support: {why}")
+            return
+        answer.figures = checks
+        yield answer
+
+    @staticmethod
+    def _fallback(answer: Answer, asked: str, standalone: str, why: str) -> Answer:
+        answer.question, answer.standalone_question = asked, standalone
+        answer.notes.append(f"extractive answer shown because {why}")
         return answer
 
     def check_figures(self, text: str) -> list[FigureCheck]:

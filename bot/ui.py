@@ -504,15 +504,15 @@ def create_app(
         return [(t["question"], t["answer"].get("text") or "") for t in turns]
 
     def on_ask(question: str, turns: list[dict[str, Any]]):  # noqa: ANN202 - gradio outputs
+        """Streams provisional answers when an LLM backend streams; the last one shown is the guarded answer."""
         turns = list(turns or [])
+        next_id = turns[-1]["id"] + 1 if turns else 0
         try:
-            answer = bot.ask(question if isinstance(question, str) else "", history=history_of(turns))
+            for answer in bot.ask_stream(question if isinstance(question, str) else "", history=history_of(turns)):
+                shown = (turns + [{"id": next_id, "question": answer.question or question, "answer": answer.to_dict()}])[-MAX_UI_TURNS:]
+                yield chat_messages(shown), shown, ""
         except BotError as e:
             raise gr.Error(str(e)) from None
-        next_id = turns[-1]["id"] + 1 if turns else 0
-        turns.append({"id": next_id, "question": answer.question or question, "answer": answer.to_dict()})
-        turns = turns[-MAX_UI_TURNS:]
-        return chat_messages(turns), turns, ""
 
     def on_new_chat():  # noqa: ANN202
         return [], [], "", welcome_html(documents)
