@@ -27,6 +27,7 @@ run: setup
 test: setup
 	$(PY) -m bot index --if-needed
 	$(PY) -m pytest
+	$(PY) -m eval --no-baseline --bootstrap 200
 
 eval: setup
 	$(PY) -m eval

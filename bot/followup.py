@@ -34,6 +34,8 @@ _WHO_FRAME = re.compile(r"^who(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(.+?)(?:\s+(?
 # A question this short with no name of its own cannot stand alone ("When?", "Any downside?").
 _SHORT_WORDS = 4
 _ROLE = re.compile(r"(?:\b[A-Z][\w-]*(?:'s|’s)\s+)?(?:\b(?:then-)?(?:CEO|chairman|chairwoman|founder|co-founders?|president|executives?|boss|leaders?|management)\b)", re.I)
+# Without a name of its own, "How much more is authorized?" or "What else ...?" continues the last turn.
+_LEANS_ON_BEFORE = re.compile(r"\b(?:more|else|other|another|less|instead|too|also)\b", re.I)
 _EXPLETIVE = re.compile(r"\bit\s+(?:take|takes|took|seems|seemed)\b", re.I)
 
 
@@ -111,7 +113,7 @@ def needs_rewrite(question: str, lexicon: Lexicon) -> bool:
     if _LEAD.match(q) or _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE.sub("", q)):
         return True
     words = re.findall(r"[\w'-]+", q)
-    if _DEMONSTRATIVE_BARE.search(q):
+    if _DEMONSTRATIVE_BARE.search(q) or (_LEANS_ON_BEFORE.search(q) and not lexicon.find(q)):
         return True
     return len(words) <= _SHORT_WORDS and not lexicon.find(q)
 
