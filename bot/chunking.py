@@ -101,7 +101,7 @@ def context_texts(sentences: list[Sentence]) -> list[str]:
     """Each sentence preceded by the one before it: what the sentence's context vector embeds."""
     prev = previous_ids(sentences)
     first = sentences[0].sid if sentences else 0
-    return [(sentences[p - first].text + " " if p >= 0 else "") + s.text for s, p in zip(sentences, prev)]
+    return [(sentences[p - first].text + " " if p >= 0 else "") + s.text for s, p in zip(sentences, prev, strict=False)]
 
 
 def embedding_text(chunk: Chunk, doc_title: str) -> str:

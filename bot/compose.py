@@ -65,7 +65,7 @@ class Choice:
 
 def rank_sentences(found: Retrieval, question: str, qtype: str, index: Index) -> list[Choice]:
     """Retrieved sentences re-scored for the question type, best first."""
-    scores = dict(zip(found.sentence_ids, found.sentence_scores))
+    scores = dict(zip(found.sentence_ids, found.sentence_scores, strict=False))
     sentences = index.sentences
     for sid, score in list(scores.items()):
         if sentences[sid].text.rstrip().endswith("?"):

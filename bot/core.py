@@ -10,12 +10,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .compose import Choice, cite, extractive_answer, question_type, rank_sentences, refusal
-from .facts import FactTable
-from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
-from .guard import check_figures, repair
-from .followup import Lexicon, resolve_followup
 from .config import Settings
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
+from .facts import FactTable
+from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
+from .followup import Lexicon, resolve_followup
+from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
 from .retrieval import Retriever
 from .session import Chat
@@ -73,10 +73,8 @@ class Bot:
         `history` holds earlier (question, answer) pairs of the same conversation, oldest first; the
         answers may be `Answer`s or their text (as HTTP callers send them).
         """
-        answer = None
-        for answer in self.ask_stream(question, history):
-            pass
-        return answer
+        *_, final = self.ask_stream(question, history)
+        return final
 
     def ask_stream(self, question: str, history: Sequence[tuple[str, Answer | str]] | None = None) -> Iterator[Answer]:
         """Like `ask`, yielding provisional answers while an LLM backend streams; the last one is final.

@@ -20,7 +20,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -124,7 +124,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     sent_vecs = encoder.encode([s.text for s in sentences])
     ctx_vecs = encoder.encode(context_texts(sentences))
 
-    gen = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
+    gen = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
     tmp = index_dir / f".tmp-{gen}"
     tmp.mkdir()
     try:
@@ -174,7 +174,7 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
         "corpus": fingerprint,
         "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks)},
         "versions": {name: _version(name) for name in ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "llama-index-core")},
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - t0, 3),
         "files": files,
     }

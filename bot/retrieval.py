@@ -116,7 +116,7 @@ class Retriever:
             alone = sum(w for t, p, w in keys if t in have or p in have)
             with_prev = sum(w for t, p, w in keys if t in around or p in around)
             lexical.append(((1 - CONTEXT_LEXICAL) * alone + CONTEXT_LEXICAL * with_prev) / weight)
-        combined = [W_DENSE * float(d) + W_LEXICAL * lx + W_CHUNK * chunk_of[sid] for sid, d, lx in zip(sids, dense, lexical)]
+        combined = [W_DENSE * float(d) + W_LEXICAL * lx + W_CHUNK * chunk_of[sid] for sid, d, lx in zip(sids, dense, lexical, strict=False)]
         order = sorted(range(len(sids)), key=lambda i: -combined[i])
         return Retrieval(
             qv, terms,

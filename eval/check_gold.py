@@ -104,7 +104,7 @@ def section_spans(text: str) -> dict[str, tuple[int, int]]:
         raise SystemExit("checker setup: line 3 does not start with 'Subtitle:'")
     spans["Subtitle"] = (offsets[2], offsets[3])
     spans["Introduction"] = (offsets[3], offsets[heading_idx[0]])
-    for k, (h, i) in enumerate(zip(HEADINGS, heading_idx)):
+    for k, (h, i) in enumerate(zip(HEADINGS, heading_idx, strict=False)):
         end = offsets[heading_idx[k + 1]] if k + 1 < len(heading_idx) else len(text)
         spans[h] = (offsets[i], end)
     return spans

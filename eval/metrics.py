@@ -501,7 +501,7 @@ def supports(sentence: str, cited: str, reader: FigureReader | None = None, deri
     is_derived = [any(norm_text(f.text) in norm_text(d) or norm_text(d) in norm_text(f.text) for d in derived) for f in figs]
     if figs and all(is_derived):
         return True  # a computed figure: its support is the cited inputs, checked on their own sentences
-    for f, computed in zip(figs, is_derived):
+    for f, computed in zip(figs, is_derived, strict=False):
         if computed:
             continue
         if not (any(same_figure(f, c) for c in cited_figs) or norm_text(f.text) in cited_norm):

@@ -56,7 +56,7 @@ def test_sections_detected_as_written(doc):
 
 
 def test_sections_tile_the_document(doc):
-    for a, b in zip(doc.sections, doc.sections[1:]):
+    for a, b in zip(doc.sections, doc.sections[1:], strict=False):
         assert a.end == b.heading_start
     assert doc.sections[-1].end == len(doc.text)
 
