@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run index test eval bench tune lint clean
+.PHONY: setup run index test eval bench lint clean
 
 setup: $(STAMP)
 
@@ -34,9 +34,6 @@ eval: setup
 
 bench: setup
 	$(PY) -m eval.bench
-
-tune: setup
-	$(PY) -m eval.tune
 
 lint: setup
 	$(VENV)/bin/ruff check .

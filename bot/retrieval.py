@@ -2,7 +2,7 @@
 
 A sentence's score mixes its own cosine similarity to the question, the idf-weighted share of the
 question's content words it holds, and the fused rank of the chunk it came through. The weights were
-chosen on the gold set (`make tune`). This module knows nothing of answers or refusals.
+chosen by grid search on the gold set's evidence hit@1 (README). This module knows nothing of answers or refusals.
 """
 
 from __future__ import annotations
