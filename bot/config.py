@@ -58,6 +58,19 @@ class Settings:
     llm_api_key: str | None = None
     llm_timeout: float = 60.0
 
+    def __post_init__(self) -> None:
+        from .errors import BotError
+
+        positive = ("chunk_words", "candidates", "rrf_k", "top_chunks", "max_sentences", "max_question_chars", "max_history_turns")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise BotError(f"Settings.{name} must be a whole number of at least 1, not {value!r}.")
+        if not isinstance(self.chunk_overlap, int) or self.chunk_overlap < 0:
+            raise BotError(f"Settings.chunk_overlap must be a whole number of at least 0, not {self.chunk_overlap!r}.")
+        if not isinstance(self.model, str) or not self.model:
+            raise BotError("Settings.model must name a sentence-transformers model or a local path.")
+
     def index_key(self) -> dict[str, Any]:
         """The settings an index depends on; a change in any of them makes the index stale."""
         return {"model": self.model, "chunk_words": self.chunk_words, "chunk_overlap": self.chunk_overlap}

@@ -12,11 +12,12 @@ from pathlib import Path
 from .compose import Choice, cite, extractive_answer, question_type, rank_sentences, refusal
 from .config import Settings
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
-from .facts import FactTable
+from .facts import ENTITY_ALIASES, FactTable
 from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
 from .followup import Lexicon, resolve_followup
 from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
+from .quantity import find_periods
 from .retrieval import Retriever
 from .session import Chat
 from .text import bm25_tokens
@@ -30,6 +31,7 @@ LLM_PASSAGES = 6
 # holds a row of the asked kind scoring at least this in the lookup (entity plus some metric words).
 WEAK_FACT_SCORE = 1.5
 _ASKS_TITLE = re.compile(r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b", re.I)
+_PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -43,7 +45,9 @@ class Bot:
         self.settings = settings or Settings()
         self.retriever = Retriever(index, self.settings)
         self.finder = SentenceFinder(index.sentences)
-        self.lexicon = Lexicon.from_texts((s.text for s in index.sentences), extra=(f.entity for f in self.facts.facts))
+        entities = {f.entity for f in self.facts.facts}
+        names = list(entities) + [a for e, aliases in ENTITY_ALIASES.items() if e in entities for a in aliases]
+        self.lexicon = Lexicon.from_texts((s.text for s in index.sentences), extra=names)
         self.llm = None
         if self.settings.llm_base_url:
             from .llm import LLMBackend
@@ -59,7 +63,7 @@ class Bot:
             if not _writable(Path(index_dir)):
                 raise IndexStaleError(f"The index in {index_dir} must be rebuilt ({reason}) but the folder is read-only: run `python -m bot index` where it is writable.")
             log.info("building the index: %s", reason)
-            build_index(corpus_dir, index_dir, settings)
+            build_index(corpus_dir, index_dir, settings, force=False)
         return cls(load_index(index_dir, settings), FactTable.load(corpus_dir), settings)
 
     @property
@@ -97,7 +101,7 @@ class Bot:
 
     def _llm_answer(self, question: str, fallback: Answer, asked: str) -> Iterator[Answer]:
         """The LLM's answer over the retrieved passages, guarded; the extractive answer when it fails."""
-        from .llm import LLMError, cited, renumber, validate_markers
+        from .llm import LLMError, cited, is_dont_know, renumber, validate_markers
 
         found = self.retriever.search(question)
         ranked = rank_sentences(found, question, question_type(question), self.index)[:LLM_PASSAGES]
@@ -110,6 +114,9 @@ class Bot:
         except LLMError as e:
             yield self._fallback(fallback, asked, question, f"the LLM backend failed ({e})")
             return
+        if is_dont_know(text):
+            yield self._fallback(fallback, asked, question, "the LLM found no answer in the passages")
+            return
         problems = validate_markers(text, {n for n, _ in passages})
         if problems:
             yield self._fallback(fallback, asked, question, "the LLM's citations did not check out: " + "; ".join(problems))
@@ -119,9 +126,9 @@ class Bot:
         _, cites = cite([ranked[old - 1] for old in order])
         answer = Answer(text=renumber(text, mapping), citations=cites, answerable=True, question=asked, standalone_question=question, backend="llm")
         checks = check_figures(answer.text, self.facts)
-        bad = [c for c in checks if c.status not in ("ok", "derived")]
+        bad = [f"{c.text} ({c.status})" for c in checks if c.status not in ("ok", "derived")] + _unread_numbers(answer.text, checks)
         if bad:
-            why = ", ".join(f"{c.text} ({c.status})" for c in bad)
+            why = ", ".join(bad)
             yield self._fallback(fallback, asked, question, f"the LLM's answer stated figures the article does not support: {why}")
             return
         answer.figures = checks
@@ -141,7 +148,7 @@ class Bot:
 
     def _answer(self, question: str) -> Answer:
         """Premise check, then the fact table for figure questions, then extractive sentences; then the guard."""
-        reply, _ = premise_answer(question, self.facts, self.finder)
+        reply = premise_answer(question, self.facts, self.finder)
         figure_question = question_type(question) == "figure"
         if reply is None and figure_question:
             reply = derived_answer(question, self.facts, self.finder) or table_answer(question, self.facts, self.finder)
@@ -184,13 +191,17 @@ class Bot:
         if bad:
             answer.text, notes = repair(answer.text, bad)
             answer.notes.extend(notes)
+            answer.figures = check_figures(answer.text, self.facts, derived=derived)
         return answer
 
     def _unknown_names(self, question: str) -> list[str]:
         """Names in the question that no document mentions ("JD.com", "Meituan"): the article cannot answer."""
         out = []
+        periods = [(p.start, p.end) for p in find_periods(question)]
         for m in _NAMEISH.finditer(question):
             word = m.group()
+            if any(s <= m.start() < e for s, e in periods) or _PERIODISH.fullmatch(word):
+                continue
             if m.start() == 0 and "." not in word and not any(c.isupper() for c in word[1:]):
                 continue  # a capitalised first word is just the start of the question
             if self.lexicon.find(word):
@@ -211,7 +222,7 @@ class Bot:
         if not isinstance(history, (list, tuple)):
             raise HistoryError("History must be a list of [question, answer] pairs, oldest first.")
         if len(history) > self.settings.max_history_turns:
-            history = history[-self.settings.max_history_turns:]
+            history = history[len(history) - self.settings.max_history_turns:]
         out: list[tuple[str, str]] = []
         for i, item in enumerate(history):
             if not isinstance(item, (list, tuple)) or len(item) != 2:
@@ -223,7 +234,11 @@ class Bot:
             if isinstance(a, Answer) and a.standalone_question:
                 standalone = a.standalone_question
             else:
-                standalone = resolve_followup(self.clean_question(q), out, self.lexicon)
+                try:
+                    earlier = self.clean_question(q)
+                except InvalidQuestionError as e:
+                    raise HistoryError(f"History item {i}: {e}") from None
+                standalone = resolve_followup(earlier, out, self.lexicon)
             out.append((standalone, a_text or ""))
         return out
 
@@ -239,6 +254,20 @@ class Bot:
         if not q:
             raise InvalidQuestionError("The question is empty: type a question about the article.")
         return q
+
+
+_NUMBERISH = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion|half|third|quarter|double|triple)s?\b", re.I)
+
+
+def _unread_numbers(text: str, checks: list[FigureCheck]) -> list[str]:
+    """Numbers in an LLM's text that the guard did not read ("1.82e10 yuan", "a third of"): not checkable, so not shown."""
+    covered = [(c.start, c.end) for c in checks] + [(p.start, p.end) for p in find_periods(text)]
+    covered += [(m.start(), m.end()) for m in re.finditer(r"\[\d+(?:\s*[,-]\s*\d+)*\]", text)]
+    out = []
+    for m in _NUMBERISH.finditer(text):
+        if not any(s <= m.start() < e for s, e in covered):
+            out.append(f"{text[max(0, m.start() - 10):m.end() + 10].strip()!r} (not a figure the guard can read)")
+    return out
 
 
 def _writable(folder: Path) -> bool:

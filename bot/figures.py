@@ -23,6 +23,9 @@ from .types import Fact, FigureCheck, Quantity, Sentence
 # while unanswerable figure questions top out at 1.75 (one at 2.25); 1.6 keeps the most right answers
 # and the refusal path catches what is left.
 FACT_MIN_SCORE = 1.6
+# A figure quoted in a question is corrected (or confirmed) only against a row the question is about,
+# one scoring at least this in the lookup (an entity or metric named).
+PREMISE_MIN_SCORE = 1.0
 # Both inputs of a derived figure must score at least this in the lookup.
 DERIVE_MIN_SCORE = 1.5
 
@@ -180,27 +183,31 @@ def _derive(a: Fact, b: Fact, op: str, table: FactTable, finder: SentenceFinder)
     return FigureReply(text, sentences, (q,), kind="derived")
 
 
-def premise_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None) -> tuple[FigureReply | None, list[FigureCheck]]:
+def premise_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None) -> FigureReply | None:
     """A correction when the question quotes a figure the article contradicts; a "Yes" for a yes/no
-    question whose figures all check out. Returns the reply (or None) and the question's checks."""
+    question whose figure is the one the question asks about. Both need the row to be what the
+    question is about (a lookup match), so "Is pi 3.14?" is not "corrected" with some other row."""
     checks = check_figures(question, table, doc_ids)
+    if not checks:
+        return None
+    about = rows_asked(question, table, PREMISE_MIN_SCORE, doc_ids)
+    about_ids = {f.id for f in about}
     bad = [c for c in checks if c.status in _BAD]
     if bad:
-        c = bad[0]
-        right = _expected_row(c, question, table)
-        if right is None:
-            return None, checks
+        right = _expected_row(bad[0], question, table)
+        if right is None or not (right.id in about_ids or about_ids & set(right.linked)):
+            return None
         s = finder.at(right.doc_id, right.start)
         if s is None:
-            return None, checks
-        text = f"No: the article gives {describe(right, table, s.text)}. [1] {s.text.strip()} [1]"
-        return FigureReply(text, (s,), kind="premise"), checks
-    if checks and all(c.status == "ok" and c.fact_id for c in checks) and _YES_NO.search(question.strip()):
-        f = table.by_id[checks[0].fact_id]
+            return None
+        return FigureReply(f"No: the article gives {describe(right, table, s.text)}. [1] {s.text.strip()} [1]", (s,), kind="premise")
+    first = checks[0]
+    if about and all(c.status == "ok" and c.fact_id for c in checks) and first.fact_id == about[0].id and _YES_NO.search(question.strip()):
+        f = table.by_id[first.fact_id]
         s = finder.at(f.doc_id, f.start)
         if s is not None:
-            return FigureReply(f"Yes: the article gives {describe(f, table, s.text)}. [1] {s.text.strip()} [1]", (s,), kind="premise"), checks
-    return None, checks
+            return FigureReply(f"Yes: the article gives {describe(f, table, s.text)}. [1] {s.text.strip()} [1]", (s,), kind="premise")
+    return None
 
 
 def _expected_row(c: FigureCheck, question: str, table: FactTable) -> Fact | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
 _NOT_NAMES = frozenset(
@@ -46,6 +46,18 @@ class Lexicon:
     names: tuple[str, ...]  # longest first
     persons: frozenset[str]
     common: frozenset[str] = frozenset()  # names that are also ordinary words of the corpus ("Cloud"/"cloud")
+    _patterns: list[tuple[re.Pattern[str], dict[str, str]]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Two alternations compiled once, longest name first: ordinary words match only as capitalised,
+        # every other name in any case ("douyin").
+        self._patterns = []
+        for group, flags in ((self.common, 0), (frozenset(self.names) - self.common, re.I)):
+            ordered = sorted(group, key=lambda n: (-len(n), n))
+            if ordered:
+                alternation = "|".join(re.escape(n) for n in ordered)
+                canon = {(n if flags == 0 else n.lower()): n for n in ordered}
+                self._patterns.append((re.compile(rf"(?<![\w])(?:{alternation})(?![\w])", flags), canon))
 
     @classmethod
     def from_texts(cls, texts: Iterable[str], extra: Iterable[str] = ()) -> Lexicon:
@@ -75,14 +87,15 @@ class Lexicon:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Names in `text` (case-insensitive), longest match first, without overlaps, in text order."""
+        hits: list[tuple[int, int, str]] = []
+        for pattern, canon in self._patterns:
+            for m in pattern.finditer(text):
+                key = m.group() if pattern.flags & re.I == 0 else m.group().lower()
+                hits.append((m.start(), m.end(), canon.get(key, m.group())))
         found: list[tuple[int, int, str]] = []
-        low = text.lower()
-        for name in self.names:
-            # An ordinary word ("cloud", "ultimate") counts as a name only when capitalised as one.
-            hay, needle = (text, name) if name in self.common else (low, name.lower())
-            for m in re.finditer(r"(?<![\w])" + re.escape(needle) + r"(?![\w])", hay):
-                if all(m.end() <= s or m.start() >= e for s, e, _ in found):
-                    found.append((m.start(), m.end(), name))
+        for hit in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):  # longest first, then leftmost
+            if all(hit[1] <= s or hit[0] >= e for s, e, _ in found):
+                found.append(hit)
         return sorted(found)
 
     def expand(self, new: str, old: str) -> str:

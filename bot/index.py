@@ -88,20 +88,29 @@ def staleness(corpus_dir: str | Path, index_dir: str | Path, settings: Settings)
     return None
 
 
-def build_index(corpus_dir: str | Path, index_dir: str | Path, settings: Settings, encoder: TorchEncoder | None = None) -> Path:
-    """Build the index for `corpus_dir` into `index_dir` and make it current; returns its folder."""
+def build_index(corpus_dir: str | Path, index_dir: str | Path, settings: Settings, encoder: TorchEncoder | None = None, force: bool = True) -> Path:
+    """Build the index for `corpus_dir` into `index_dir` and make it current; returns its folder.
+
+    With `force=False` the build is skipped when, once the lock is held, the index is found current
+    (another process built it while this one waited).
+    """
     from filelock import FileLock, Timeout
 
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S):
-            return _build_locked(Path(corpus_dir), index_dir, settings, encoder)
+            return _build_locked(Path(corpus_dir), index_dir, settings, encoder, force)
     except Timeout:
         raise IndexBusyError(f"Another process has been building the index in {index_dir} for {LOCK_TIMEOUT_S:.0f} s: wait for it, or remove {index_dir / LOCK} if no build is running.") from None
 
 
-def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder: TorchEncoder | None) -> Path:
+def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder: TorchEncoder | None, force: bool) -> Path:
+    if not force and staleness(corpus_dir, index_dir, settings) is None:
+        current = _current_folder(index_dir)
+        if current is not None:
+            log.info("index in %s was built by another process while this one waited", index_dir)
+            return current
     t0 = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
     docs = load_corpus(corpus_dir)
@@ -124,6 +133,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     sent_vecs = encoder.encode([s.text for s in sentences])
     ctx_vecs = encoder.encode(context_texts(sentences))
 
+    previous = (_current_folder(index_dir) or Path("")).name
     gen = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
     tmp = index_dir / f".tmp-{gen}"
     tmp.mkdir()
@@ -136,7 +146,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _remove_old_generations(index_dir, keep=gen)
+    _remove_old_generations(index_dir, keep={gen, previous})
     log.info("index built in %.1f s: %d documents, %d chunks, %d sentences", time.perf_counter() - t0, len(docs), len(chunks), len(sentences))
     return final
 
@@ -201,12 +211,26 @@ def _faiss_index(vecs: np.ndarray):  # noqa: ANN202 - faiss.Index
 
 
 def load_index(index_dir: str | Path, settings: Settings) -> Index:
-    """Load the current generation, checking every file against the manifest."""
+    """Load the current generation, checking every file against the manifest.
+
+    A generation removed by a build finishing meanwhile is not corruption: the load starts over on the
+    new CURRENT.
+    """
+    index_dir = Path(index_dir)
+    for _ in range(3):
+        folder = _current_folder(index_dir)
+        try:
+            return _load_generation(index_dir, folder, settings)
+        except IndexCorruptError:
+            if folder is not None and folder.is_dir() and _current_folder(index_dir) == folder:
+                raise
+    return _load_generation(index_dir, _current_folder(index_dir), settings)
+
+
+def _load_generation(index_dir: Path, folder: Path | None, settings: Settings) -> Index:
     import bm25s
     import faiss
 
-    index_dir = Path(index_dir)
-    folder = _current_folder(index_dir)
     if folder is None:
         raise IndexMissingError(f"No index in {index_dir}: run `python -m bot index` to build one.")
     try:
@@ -253,10 +277,14 @@ def _current_folder(index_dir: Path) -> Path | None:
     return folder
 
 
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    """Older generations and abandoned temporary folders; open files stay readable until closed."""
+def _remove_old_generations(index_dir: Path, keep: set[str]) -> None:
+    """Generations older than the previous one, and abandoned temporary folders.
+
+    The previous generation is kept: a process that read CURRENT just before the switch may still
+    be opening its files. It goes at the next build.
+    """
     for p in index_dir.iterdir():
-        if p.is_dir() and p.name != keep and (p.name.startswith(".tmp-") or (p / MANIFEST).exists() or p.name[:8].isdigit()):
+        if p.is_dir() and p.name not in keep and (p.name.startswith(".tmp-") or (p / MANIFEST).exists() or p.name[:8].isdigit()):
             shutil.rmtree(p, ignore_errors=True)
 
 

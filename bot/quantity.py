@@ -577,7 +577,7 @@ def _read_number(text: str, m: re.Match[str]) -> _Atom | None:
         return None  # "88VIP", "5G", "2020s"
     if atom.currency or atom.scale or atom.kind:
         return atom
-    if len(digits) == 4 and 1900 <= int(digits) <= 2099:
+    if len(digits) == 4 and digits.isdigit() and 1900 <= int(digits) <= 2099:
         return None  # a year, found by find_periods
     atom.bare = True
     return atom

@@ -32,6 +32,7 @@ import pandas as pd
 
 from .errors import BotError
 from .feedback import DEFAULT_FEEDBACK_PATH, append_feedback
+from .types import Answer
 
 log = logging.getLogger("bot.ui")
 
@@ -500,8 +501,12 @@ def create_app(
     gmv, cloud, share = gmv_frame(fact_rows), cloud_share_frame(fact_rows), ecommerce_share_frame(fact_rows)
     doc_title = next(iter(documents.values())).title if documents else "the article"
 
-    def history_of(turns: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
-        return [(t["question"], t["answer"].get("text") or "") for t in turns]
+    def history_of(turns: Sequence[dict[str, Any]]) -> list[tuple[str, Answer]]:
+        """Earlier turns with the standalone questions they were searched as, so none is resolved again."""
+        return [
+            (t["question"], Answer(text=t["answer"].get("text") or "", standalone_question=t["answer"].get("standalone_question") or ""))
+            for t in turns
+        ]
 
     def on_ask(question: str, turns: list[dict[str, Any]]):  # noqa: ANN202 - gradio outputs
         """Streams provisional answers when an LLM backend streams; the last one shown is the guarded answer."""

@@ -201,3 +201,44 @@ def test_chats_do_not_share_history(bot):
     b.ask("How big was Alibaba's antitrust fine?")
     assert "Douyin" in a.ask("And Douyin's?").standalone_question
     assert len(a.turns) == 2 and len(b.turns) == 1
+
+
+@pytest.mark.parametrize("question", ["Does Alibaba Cloud hold 0.33 of the market?", "Is pi 3.14?", "And 1.25?", "1e9", "$", "%", "CNY"])
+def test_bare_numbers_and_symbols_are_safe(bot, question):
+    a = bot.ask(question)
+    assert not a.text.startswith(("No:", "Yes:"))
+    assert all(f.status in ("ok", "derived") for f in a.figures)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Is it true that Alibaba paid a CNY 18.2 billion dividend?", "Did Alibaba lose 33% of its market share?"],
+)
+def test_a_right_number_in_a_wrong_claim_is_not_confirmed(bot, question):
+    assert not bot.ask(question).text.startswith("Yes")
+
+
+def test_yes_for_a_figure_the_question_is_about(bot):
+    assert bot.ask("Is Tencent Cloud's market share 10%?").text.startswith("Yes: ")
+
+
+@pytest.mark.parametrize("question", ["How did Alibaba do in FY2024?", "What happened to Aliyun's prices?"])
+def test_periods_and_aliases_are_not_unknown_names(bot, question):
+    assert "anything about" not in bot.ask(question).text
+
+
+def test_history_errors_name_the_item(bot):
+    from bot import HistoryError
+
+    with pytest.raises(HistoryError, match="item 1"):
+        bot.ask("And Douyin's?", history=[("What was Pinduoduo's GMV?", "..."), ("   ", "x")])
+    with pytest.raises(HistoryError):
+        bot.ask("And Douyin's?", history="not a list")
+
+
+@pytest.mark.parametrize("field,value", [("candidates", 0), ("rrf_k", -1), ("chunk_words", 0), ("max_history_turns", 0), ("chunk_overlap", -1)])
+def test_bad_settings_are_bot_errors(field, value):
+    from bot import BotError, Settings
+
+    with pytest.raises(BotError, match=field):
+        Settings(**{field: value})

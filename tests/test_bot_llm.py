@@ -111,3 +111,18 @@ def test_table_answers_and_premise_corrections_do_not_go_to_the_llm(index_dir):
         assert server.chat_requests == []
     assert "CNY 18.2 billion" in a.text and a.backend == "extractive"
     assert b.text.startswith("No: ") and "CNY 28 billion" not in b.text
+
+
+@pytest.mark.parametrize("reply", ["Douyin was fined 1.82e10 yuan for it [1].", "Douyin grew to a third of Alibaba [1]."])
+def test_numbers_the_guard_cannot_read_fall_back(index_dir, reply):
+    with fake_openai([("content and algorithms", reply)]) as server:
+        a = _bot(index_dir, server).ask(DOUYIN_Q)
+    assert a.backend == "extractive"
+    assert any("guard can read" in n for n in a.notes)
+
+
+def test_dont_know_falls_back_with_a_plain_note(index_dir):
+    with fake_openai(default="I don't know.") as server:
+        a = _bot(index_dir, server).ask(DOUYIN_Q)
+    assert a.backend == "extractive"
+    assert any("found no answer" in n for n in a.notes)

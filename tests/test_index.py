@@ -73,7 +73,10 @@ def test_stale_index_is_rebuilt(index_dir: Path, corpus_copy: Path, tmp_path: Pa
     assert any("corpus changed" in r.getMessage() for r in caplog.records)
     assert staleness(corpus_copy, folder, Settings()) is None
     assert "kiosks" in b.documents[article.stem].text
-    assert len(list(p for p in folder.iterdir() if p.is_dir())) == 1  # the old generation is gone
+    generations = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    assert len(generations) == 2 and generations[-1] == _generation(folder).name  # the previous one is kept once
+    build_index(corpus_copy, folder, Settings())
+    assert len([p for p in folder.iterdir() if p.is_dir()]) == 2  # ... and goes at the next build
 
 
 def test_settings_change_makes_index_stale(index_dir: Path):
