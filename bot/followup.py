@@ -264,7 +264,12 @@ _STOP_NP = re.compile(r"^(?:\w+ed|\w+en|in|by|for|of|to|on|at|with|from|after|be
 
 def _thing_referent(prev_q: str, lexicon: Lexicon, with_noun: bool = False) -> str | None:
     """What 'it/they/that' means in the previous question: its first non-person name (with the noun it
-    possesses when `with_noun`: "Ant Group's IPO"), else its subject noun phrase ("the cloud spin-off")."""
+    possesses when `with_noun`: "Ant Group's IPO"), else its subject noun phrase ("the cloud spin-off").
+
+    With `with_noun`, a subject noun phrase that comes before the name wins over the bare name:
+    after "How big was the antitrust fine Alibaba received?", "that" is the fine, not Alibaba.
+    """
+    subject = _subject_phrase(prev_q, lexicon)
     for s, e, name in lexicon.find(prev_q):
         if name in lexicon.persons:
             continue
@@ -274,16 +279,23 @@ def _thing_referent(prev_q: str, lexicon: Lexicon, with_noun: bool = False) -> s
             if m and not _WH.match(m.group(1).strip()):
                 start = s - 4 if after_the and not m.group().startswith(("'", "’")) else s
                 return prev_q[start:e] + prev_q[e:e + m.end()]
+            if subject and subject.lower().startswith(("the ", "a ", "an ")):
+                return subject
         return prev_q[s:e]
+    return subject
+
+
+def _subject_phrase(prev_q: str, lexicon: Lexicon) -> str | None:
+    """The noun phrase a wh-question is about: "the cloud spin-off" in "Why was the cloud spin-off canceled?"."""
     aux = _AUX.match(prev_q.strip())
     if not aux:
         return None
     words = _strip_q(prev_q.strip()[aux.end():]).split()
     if aux.group(1):  # do-support: "What did the viral memo criticize" ends with its verb (and particle)
         words = words[:-2] if len(words) > 2 and words[-1].lower() in _PARTICLES else words[:-1]
-    np_words = []
+    np_words: list[str] = []
     for w in words:
-        if _STOP_NP.match(w):
+        if _STOP_NP.match(w) or (np_words and lexicon.find(w)):
             break
         np_words.append(w)
     return " ".join(np_words) or None

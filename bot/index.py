@@ -97,12 +97,14 @@ def build_index(corpus_dir: str | Path, index_dir: str | Path, settings: Setting
     from filelock import FileLock, Timeout
 
     index_dir = Path(index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
     try:
+        index_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(str(index_dir / LOCK), timeout=LOCK_TIMEOUT_S):
             return _build_locked(Path(corpus_dir), index_dir, settings, encoder, force)
     except Timeout:
         raise IndexBusyError(f"Another process has been building the index in {index_dir} for {LOCK_TIMEOUT_S:.0f} s: wait for it, or remove {index_dir / LOCK} if no build is running.") from None
+    except OSError as e:
+        raise IndexStaleError(f"Cannot write the index to {index_dir} ({e.strerror or e}): give a writable folder with --index, or fix its permissions.") from None
 
 
 def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder: TorchEncoder | None, force: bool) -> Path:

@@ -57,6 +57,10 @@ ASK_CONCURRENCY_ID = "ask"
 # A session's chat keeps at most this many turns (the bot itself reads only its last
 # Settings.max_history_turns); older turns leave the page so a long session's state stays bounded.
 MAX_UI_TURNS = 100
+# Shown when an unexpected exception reaches the UI or /ask: the details go to the server log only.
+INTERNAL_ERROR = "Something went wrong on the server while answering; it has been logged. Please try again."
+# The app has no upload component; Gradio still exposes an upload route, so it is bounded.
+MAX_UPLOAD = "1mb"
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _DATED = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+((?:19|20)\d{2})\b")
@@ -437,6 +441,7 @@ class ArticleBotBlocks(gr.Blocks):
 
     def launch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D401 - gr.Blocks.launch
         kwargs.setdefault("css", self.app_css)
+        kwargs.setdefault("max_file_size", MAX_UPLOAD)  # the app takes no uploads; bound Gradio's upload route
         kwargs["blocked_paths"] = [*(kwargs.get("blocked_paths") or []), *self.private_paths]
         return super().launch(*args, **kwargs)
 
@@ -518,6 +523,9 @@ def create_app(
                 yield chat_messages(shown), shown, ""
         except BotError as e:
             raise gr.Error(str(e)) from None
+        except Exception:
+            log.exception("internal error answering in the chat")
+            raise gr.Error(INTERNAL_ERROR) from None
 
     def on_new_chat():  # noqa: ANN202
         return [], [], "", welcome_html(documents)
@@ -549,6 +557,9 @@ def create_app(
             return bot.ask(question, history=history).to_dict()
         except BotError as e:
             raise gr.Error(str(e)) from None
+        except Exception:
+            log.exception("internal error answering %r", question[:200] if isinstance(question, str) else question)
+            raise gr.Error(INTERNAL_ERROR) from None
 
     with ArticleBotBlocks(title=TITLE, analytics_enabled=False) as demo:
         turns = gr.State([])
