@@ -196,7 +196,11 @@ def premise_answer(question: str, table: FactTable, finder: SentenceFinder, doc_
     if bad:
         right = _expected_row(bad[0], question, table)
         if right is None or not (right.id in about_ids or about_ids & set(right.linked)):
-            return None
+            # The guard found no single row to put in; the row the question is about, of the same kind, is it.
+            kind = table.by_id[bad[0].fact_id].kind if bad[0].fact_id in table.by_id else None
+            right = next((f for f in about if f.kind == kind), None)
+            if right is None:
+                return None
         s = finder.at(right.doc_id, right.start)
         if s is None:
             return None
