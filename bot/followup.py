@@ -145,6 +145,8 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
         rest = q[lead.end():].strip(" ,?") or q
         if _WH.match(rest) and (lexicon.find(rest) or len(rest.split()) > _SHORT_WORDS):
             q = rest[0].upper() + rest[1:] + "?"  # "So how far is it ahead of Huawei?" is a full question
+            if not needs_rewrite(q, lexicon):
+                return q  # "And what happened to Ant Group's IPO in November 2020?" stands alone
         else:
             return _ellipsis(rest, prev_q, history, lexicon)
     rewritten = _replace_pronouns(q, history, lexicon)

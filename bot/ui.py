@@ -163,7 +163,8 @@ def answer_html(answer: dict[str, Any], turn_id: int) -> str:
     standalone, asked = answer.get("standalone_question") or "", answer.get("question") or ""
     if standalone and standalone != asked:
         parts.append(f'<div class="answer-meta">Searched as: “{escape_text(standalone)}”</div>')
-    figures = answer.get("figures") or []
+    # A figure quoted twice (the table's wording, then the article's sentence) is listed once.
+    figures = list({(f.get("text"), f.get("status"), f.get("expected")): f for f in answer.get("figures") or []}.values())
     if figures:
         items = []
         for f in figures:

@@ -177,6 +177,8 @@ def test_gold_conversations_resolve_follow_ups(bot, conv):
         (["What's Eddie Wu's mantra?", "Which businesses did he make the core focus?"], "Which businesses did Eddie Wu make the core focus?"),
         (["Which businesses make up AIDC?", "How fast is its revenue growing?"], "How fast is AIDC's revenue growing?"),
         (["What happened to Ant Group's IPO?", "When was that?"], "When was Ant Group's IPO?"),
+        (["How big was the antitrust fine Alibaba received in April 2021?", "When was that?"], "When was the antitrust fine?"),
+        (["How big was Alibaba's antitrust fine?", "And what happened to Ant Group's IPO in November 2020?"], "What happened to Ant Group's IPO in November 2020?"),
     ],
 )
 def test_follow_up_rewrites(bot, turns, expected):
