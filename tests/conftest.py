@@ -56,3 +56,15 @@ def corpus_copy(tmp_path: Path) -> Path:
     for p in dst.iterdir():
         p.chmod(0o644)
     return dst
+
+
+@pytest.fixture(scope="module")
+def server(bot, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001, ANN201 - the base URL
+    """The app on a free 127.0.0.1 port, one per test module, with its feedback file in a temp folder."""
+    from tests.test_app import start_server
+
+    app, url = start_server(bot, tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
+    try:
+        yield url
+    finally:
+        app.close()

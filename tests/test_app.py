@@ -51,14 +51,6 @@ def start_server(bot, feedback_path: Path):  # noqa: ANN001, ANN201 - a Bot; (Bl
     raise AssertionError("unreachable")
 
 
-@pytest.fixture(scope="module")
-def server(bot, tmp_path_factory):  # noqa: ANN001, ANN201
-    app, url = start_server(bot, tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
-    try:
-        yield url
-    finally:
-        app.close()
-
 
 @pytest.fixture(scope="module")
 def client(server):  # noqa: ANN001, ANN201

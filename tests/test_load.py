@@ -24,7 +24,6 @@ import pytest
 
 from bot import BotError
 from bot.config import MAX_HISTORY_TURNS
-from tests.test_app import start_server
 from tests.test_robustness import FINE_Q, assert_safe, rest_ask
 
 FULL = os.environ.get("BOT_FULL_LOAD") == "1"
@@ -78,14 +77,6 @@ def expected(bot) -> list[tuple[str, str, str, dict, dict]]:  # noqa: ANN001
 def _leak(standalone: str, entity: str) -> list[str]:
     return [e for e in ENTITIES if e != entity and e in standalone and e not in entity]
 
-
-@pytest.fixture(scope="module")
-def server(bot, tmp_path_factory):  # noqa: ANN001, ANN201
-    app, url = start_server(bot, tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
-    try:
-        yield url
-    finally:
-        app.close()
 
 
 @_slow_if_full
