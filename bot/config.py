@@ -20,7 +20,7 @@ DEFAULT_CHUNK_OVERLAP = 1
 # fused chunks are opened for sentence scoring.
 DEFAULT_CANDIDATES = 10
 DEFAULT_RRF_K = 60
-DEFAULT_TOP_CHUNKS = 4
+DEFAULT_TOP_CHUNKS = 5
 
 # Answers quote at most this many article sentences.
 DEFAULT_MAX_SENTENCES = 3

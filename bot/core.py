@@ -11,9 +11,10 @@ from pathlib import Path
 
 from .compose import Choice, cite, extractive_answer, question_type, rank_sentences, refusal
 from .config import Settings
+from .elapsed import Dated, elapsed_answer, first_period
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import ENTITY_ALIASES, FactTable
-from .figures import FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
+from .figures import FACT_MIN_SCORE, FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
 from .followup import Lexicon, resolve_followup
 from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
@@ -150,8 +151,12 @@ class Bot:
         """Premise check, then the fact table for figure questions, then extractive sentences; then the guard."""
         reply = premise_answer(question, self.facts, self.finder)
         figure_question = question_type(question) == "figure"
+        if reply is None:
+            reply = derived_answer(question, self.facts, self.finder)
+        if reply is None:
+            reply = self._elapsed(question)
         if reply is None and figure_question:
-            reply = derived_answer(question, self.facts, self.finder) or table_answer(question, self.facts, self.finder)
+            reply = table_answer(question, self.facts, self.finder, within=self._sections_named(question))
         if reply is not None:
             return self._guarded(self._from_reply(question, reply), reply.derived)
         unknown = self._unknown_names(question)
@@ -164,6 +169,47 @@ class Bot:
             # The table holds every figure the articles state; no row fits, so no figure answers it.
             return refusal(question, ranked, "that figure")
         return self._guarded(answer)
+
+    def _elapsed(self, question: str) -> FigureReply | None:
+        """Time between two dated events; the table's own wording when a row states that very gap."""
+        gap = elapsed_answer(question, self._date_of)
+        if gap is None:
+            return None
+        stated = [f for f in rows_asked(question, self.facts, FACT_MIN_SCORE) if f.kind == "duration" and f.value == gap.figure.value and f.unit == gap.figure.unit]
+        if stated:
+            return table_answer(question, self.facts, self.finder)
+        return FigureReply(gap.text, gap.sentences, (gap.figure,), kind="elapsed")
+
+    def _date_of(self, event: str) -> Dated | None:
+        """The sentence that dates an event: its best-matching sentence, or the one before it in the same paragraph."""
+        found = self.retriever.search(event)
+        ranked = rank_sentences(found, event, "when", self.index)
+        if not ranked or ranked[0].score < self.settings.min_score:
+            return None
+        best = ranked[0].sentence
+        period = first_period(best.text)
+        if period is not None:
+            return Dated(best, best, period)
+        prev_id = self.index.previous[best.sid]
+        if prev_id < 0:
+            return None
+        prev = self.index.sentences[prev_id]
+        period = first_period(prev.text)
+        if period is None or "\n" in self.documents[best.doc_id].text[prev.end:best.start]:
+            return None
+        return Dated(prev, best, period)
+
+    def _sections_named(self, question: str) -> list[tuple[str, int, int]]:
+        """Spans of the sections a question points to by name ("in the introduction", "in Battlefield 2")."""
+        q = " ".join(question.lower().replace("’", "'").split())
+        q = re.sub(r"\bintro\b", "introduction", q)
+        out = []
+        for doc in self.documents.values():
+            for s in doc.sections:
+                key = s.title.split(":")[0].strip().lower()
+                if s.level and 0 < len(key.split()) <= 3 and re.search(rf"\b{re.escape(key)}\b", q):
+                    out.append((doc.doc_id, s.start, s.end))
+        return out
 
     def _states_asked_figure(self, question: str, answer: Answer) -> bool:
         """True when a cited sentence holds a row the question at least partly asks for."""
@@ -180,7 +226,8 @@ class Bot:
 
     def _from_reply(self, question: str, reply: FigureReply) -> Answer:
         _, cites = cite([Choice(s, 1.0) for s in reply.sentences])
-        note = {"table": "answered from the fact table", "derived": "derived from two fact-table rows", "premise": "checked the figure in the question against the fact table"}[reply.kind]
+        note = {"table": "answered from the fact table", "derived": "derived from fact-table rows", "premise": "checked the figure in the question against the fact table",
+                "elapsed": "computed from the dates of the cited passages"}[reply.kind]
         return Answer(text=reply.text, citations=cites, answerable=True, question=question, standalone_question=question, notes=[note])
 
     def _guarded(self, answer: Answer, derived: tuple = ()) -> Answer:

@@ -35,7 +35,8 @@ ENTITY_ALIASES: dict[str, tuple[str, ...]] = {
     "Taobao": (),
     "Tmall": (),
     "88VIP": (),
-    "AIDC": ("Alibaba International Digital Commerce", "Alibaba International", "Alibaba's international business"),
+    "AIDC": ("Alibaba International Digital Commerce", "Alibaba International", "Alibaba's international business", "international business",
+             "international commerce", "overseas business"),
     "Lazada": (),
     "AliExpress": (),
     "Cainiao": ("Cainiao Smart Logistics",),
@@ -167,6 +168,9 @@ _KIND_HINTS = (
     (re.compile(r"\bhow (?:much|big|large)\b|\bcost|\bspen[dt]\b|\bpa(?:y|id)\b", re.I), ("money",)),
     (re.compile(r"\b(?:share|percent|percentage|proportion|rate|how fast|growth|discount)", re.I), ("percent",)),
 )  # fmt: skip
+# Ranking penalty per metric word of the question that a row's metric lacks (the score a row is
+# judged on stays as it is).
+UNMATCHED_TERM = 0.1
 _CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re.compile(r"\b(?:yuan|rmb|cny|renminbi)\b", re.I), "CNY"))
 
 REQUIRED = {"id": str, "doc_id": str, "entity": str, "metric": str, "kind": str, "quote": str, "start": int, "end": int}
@@ -380,7 +384,11 @@ class FactTable:
         kinds = {k for pattern, ks in _KIND_HINTS if pattern.search(question) for k in ks}
         currency = next((c for pattern, c in _CURRENCY_HINTS if pattern.search(question)), None)
         scored = []
-        for f in sorted(self.rows(doc_ids), key=lambda f: f.start):
+        rows = self.rows(doc_ids)
+        # Metric words the question uses that some row's metric holds: a row lacking one of them is
+        # about something narrower or else ("AI revenue growth" is not plain "revenue growth").
+        metric_words = asked & frozenset().union(*(self.metric_terms[f.id] for f in rows)) if rows else frozenset()
+        for f in sorted(rows, key=lambda f: f.start):
             entity = max((affinity(n, f.entity) for n in named), default=0.0)
             if named and entity == 0:
                 continue
@@ -392,13 +400,13 @@ class FactTable:
             if periods and f.period:
                 score += 0.5 if any(p.covers(f.period) for p in periods) else -1.0
             score += 0.15 * (f.kind in kinds) + 0.3 * (currency is not None and f.currency == currency)
-            scored.append((f, round(score, 4)))
+            scored.append((f, round(score, 4), len(metric_words - metric)))
         # Ties go to the latest period (what a reader asking "now" wants), then to numbers over words
         # for one figure ("1%-4%" over "low single digits"), then to document order.
         scored.sort(key=lambda fs: fs[0].qualifier not in (None, "from"))
         scored.sort(key=lambda fs: fs[0].period or "", reverse=True)
-        scored.sort(key=lambda fs: fs[1], reverse=True)
-        return scored
+        scored.sort(key=lambda fs: fs[1] - UNMATCHED_TERM * fs[2], reverse=True)
+        return [(f, score) for f, score, _ in scored]
 
 
 def _document_text(path: Path, doc_id: str) -> str:

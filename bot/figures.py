@@ -13,7 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from .facts import FactTable
+from .facts import FactTable, affinity
 from .guard import check_figures, derive_difference
 from .quantity import format_quantity, scale_of
 from .types import Fact, FigureCheck, Quantity, Sentence
@@ -30,10 +30,12 @@ PREMISE_MIN_SCORE = 1.0
 DERIVE_MIN_SCORE = 1.5
 
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far (?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
+_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
+# A change of one figure the article gives as "from X to Y" ("By how many points did growth speed up?").
+_CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris\w*|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of)\b", re.I)
 _RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b", re.I)
-_COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s", re.I)
+_COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b", re.I)
 # What kind of figure a question asks for, where its words say so unmistakably.
 # The first pattern that matches decides: rates and shares before money words ("revenue growth" is a rate).
 _RATE = frozenset({"percent", "percentage_points", "multiple"})
@@ -54,7 +56,7 @@ class FigureReply:
     text: str
     sentences: tuple[Sentence, ...]
     derived: tuple[Quantity, ...] = ()
-    kind: str = "table"  # table, derived, premise
+    kind: str = "table"  # table, derived, premise, elapsed
 
 
 class SentenceFinder:
@@ -100,9 +102,16 @@ def period_words(period: str) -> str:
     return period
 
 
-def table_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None) -> FigureReply | None:
-    """The best table row for a figure question, with its sentence; None when no row fits well enough."""
+def table_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None,
+                 within: list[tuple[str, int, int]] | None = None) -> FigureReply | None:
+    """The best table row for a figure question, with its sentence; None when no row fits well enough.
+
+    `within` holds (doc_id, start, end) spans the question points to ("according to the introduction"):
+    rows inside them come first.
+    """
     ranked = rows_asked(question, table, FACT_MIN_SCORE, doc_ids)
+    if within:
+        ranked.sort(key=lambda f: not any(f.doc_id == d and a <= f.start < b for d, a, b in within))
     if not ranked:
         return None
     f = ranked[0]
@@ -128,22 +137,130 @@ def asked_kinds(question: str) -> frozenset[str]:
 
 def derived_answer(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None = None) -> FigureReply | None:
     """A difference, total or ratio of two rows the question names, with the arithmetic and both inputs
-    cited; or, for "which is bigger / how does X compare", both rows side by side."""
+    cited; the change within one "from X to Y" row; or, for "which is bigger / how does X compare",
+    both rows side by side."""
     total = bool(_TOTAL.search(question))
     op = "total" if total else "ratio" if _RATIO.search(question) else "difference" if _DIFFERENCE.search(question) else "compare" if _COMPARE.search(question) else None
+    if op is None and _CHANGE.search(question):
+        op = "change"
     if op is None:
         return None
-    ranked = [(f, s) for f, s in table.lookup(question, doc_ids) if s >= DERIVE_MIN_SCORE and f.value is not None]
+    looked = table.lookup(question, doc_ids)
+    ranked = [(f, s) for f, s in looked if s >= DERIVE_MIN_SCORE and f.value is not None]
+    if op in ("change", "difference"):
+        moves = [f for f, s in looked if s >= DERIVE_MIN_SCORE and f.qualifier == "from" and f.low is not None and f.high is not None]
+        if moves and (op == "change" or not ranked or ranked[0][1] < (looked[0][1] if looked else 0)):
+            return _change(moves[0], finder)
+        if op == "change":
+            return None
+    if op == "compare":  # a side-by-side needs no arithmetic: ranges ("29% to 45%") are fine
+        ranked = [(f, s) for f, s in looked if s >= DERIVE_MIN_SCORE]
+        if ranked:
+            top = ranked[0][0]
+            # The other side may be named loosely ("Taobao and Tmall" for Taotian Group's figure).
+            other = next((f for f, s in looked if s >= PREMISE_MIN_SCORE and f.entity != top.entity and f.metric == top.metric and f.kind == top.kind), None)
+            if other is not None and all(f.entity == top.entity for f, _ in ranked[1:]):
+                return _derive(top, other, op, table, finder)
+    if op in ("compare", "total") and ranked:
+        reply = _several(question, [f for f, _ in ranked], op, table, finder)
+        if reply is not None:
+            return reply
     if op == "ratio":  # "X is what fraction of Y": X, as named first, is the numerator
         order = {m.entity: m.start for m in reversed(table.entities_in(question))}
         ranked.sort(key=lambda fs: order.get(fs[0].entity, len(question)))
     for i, (a, _) in enumerate(ranked):
         for b, _ in ranked[i + 1:]:
-            same_figure = a.entity == b.entity and a.metric == b.metric and a.period == b.period  # e.g. CNY and US$
-            if same_figure or a.kind != b.kind or a.currency != b.currency or a.unit != b.unit:
-                continue
-            return _derive(a, b, op, table, finder)
-    return None
+            if _comparable(a, b):
+                return _derive(a, b, op, table, finder)
+    pair = _named_pair(question, table, doc_ids)
+    return _derive(*pair, op, table, finder) if pair else None
+
+
+def _comparable(a: Fact, b: Fact) -> bool:
+    same_figure = a.entity == b.entity and a.metric == b.metric and a.period == b.period  # e.g. CNY and US$
+    return not same_figure and a.kind == b.kind and a.currency == b.currency and a.unit == b.unit
+
+
+def _named_pair(question: str, table: FactTable, doc_ids: list[str] | None) -> tuple[Fact, Fact] | None:
+    """For a question that names two entities but no metric ("How far ahead of Huawei Cloud is Alibaba
+    Cloud?"): the one pair of their rows sharing a metric, when there is exactly one."""
+    named = list(dict.fromkeys(m.entity for m in table.entities_in(question)))
+    if len(named) != 2:
+        return None
+    rows = [f for f in table.rows(doc_ids) if f.value is not None]
+    pairs = [(a, b) for a in rows if a.entity == named[0] for b in rows if b.entity == named[1] and a.metric == b.metric and _comparable(a, b)]
+    return pairs[0] if len(pairs) == 1 else None
+
+
+def _several(question: str, rows: list[Fact], op: str, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
+    """Three or more entities' figures for one metric: "How does X compare with Y and Z?" lists them;
+    "Is X bigger than Y and Z combined?" totals the ones after "than" and sets X beside the total."""
+    mentions = table.entities_in(question)
+    best: dict[str, Fact] = {}
+    for f in rows:
+        if f.entity not in best and _comparable(f, rows[0]) or f is rows[0]:
+            best.setdefault(f.entity, f)
+    def row_entity(named: str) -> str | None:  # "Huawei's" share is Huawei Cloud's
+        fits = [(affinity(named, e), e) for e in best if affinity(named, e) > 0]
+        return max(fits)[1] if fits else None
+
+    at = [(m.start, row_entity(m.entity)) for m in mentions]
+    at = [(start, e) for start, e in at if e is not None]
+    named = list(dict.fromkeys(e for _, e in at))
+    if len(named) < 3:
+        return None
+    picked = [best[e] for e in named]
+    if any(f.metric != picked[0].metric for f in picked):
+        return None
+    text, sentences = _inputs(picked, finder)
+    if text is None:
+        return None
+    if op == "compare":
+        return FigureReply(text, sentences, kind="table")
+    than = question.lower().find(" than ")
+    if than < 0:
+        return None
+    after = [best[e] for start, e in at if start > than]
+    after = list({f.id: f for f in after}.values())
+    if len(after) < 2 or len(after) == len(picked):
+        return None
+    value = sum(f.value for f in after)
+    a = after[0]
+    q = Quantity(format_quantity(a.kind, value, a.currency, a.unit if a.kind == "duration" else None), -1, -1, a.kind, value=value,
+                 currency=a.currency, scale=scale_of(value) if a.kind in ("money", "count") else None)
+    names = " and ".join(f.entity for f in after)
+    markers = "".join(f"[{n}]" for n in range(1, len(sentences) + 1))
+    return FigureReply(f"{text} {names} together: {q.text} (computed from these figures). {markers}", sentences, (q,), kind="derived")
+
+
+def _inputs(rows: list[Fact], finder: SentenceFinder) -> tuple[str | None, tuple[Sentence, ...]]:
+    """ "X's metric: quote. [n]" for each row, one marker per distinct sentence."""
+    sentences: list[Sentence] = []
+    parts = []
+    for f in rows:
+        s = finder.at(f.doc_id, f.start)
+        if s is None:
+            return None, ()
+        if all(s.sid != t.sid for t in sentences):
+            sentences.append(s)
+        n = next(i for i, t in enumerate(sentences, 1) if t.sid == s.sid)
+        parts.append(f"{_possessive(f.entity)} {f.metric}: {f.quote}. [{n}]")
+    return " ".join(parts), tuple(sentences)
+
+
+def _change(f: Fact, finder: SentenceFinder) -> FigureReply | None:
+    """The change within one "from X to Y" row, in the row's terms (percentage points for percents)."""
+    s = finder.at(f.doc_id, f.start)
+    if s is None:
+        return None
+    kind = "percentage_points" if f.kind == "percent" else f.kind
+    gap = abs(f.high - f.low)
+    unit = f.unit if f.kind == "duration" else None
+    q = Quantity(format_quantity(kind, gap, f.currency, unit), -1, -1, kind, value=gap, currency=f.currency,
+                 scale=scale_of(gap) if kind in ("money", "count") else None, unit=unit)
+    direction = "up" if f.high >= f.low else "down"
+    text = f"{_possessive(f.entity)} {f.metric}: {f.quote}. [1] A change of {q.text} {direction} (computed from these figures). [1]"
+    return FigureReply(text, (s,), (q,), kind="derived")
 
 
 def _derive(a: Fact, b: Fact, op: str, table: FactTable, finder: SentenceFinder) -> FigureReply | None:

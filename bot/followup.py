@@ -36,6 +36,8 @@ _SHORT_WORDS = 4
 _ROLE = re.compile(r"(?:\b[A-Z][\w-]*(?:'s|’s)\s+)?(?:\b(?:then-)?(?:CEO|chairman|chairwoman|founder|co-founders?|president|executives?|boss|leaders?|management)\b)", re.I)
 # Without a name of its own, "How much more is authorized?" or "What else ...?" continues the last turn.
 _LEANS_ON_BEFORE = re.compile(r"\b(?:more|else|other|another|less|instead|too|also)\b", re.I)
+# A comparison asked without names ("What's the gap?", "Which is bigger?") is between the last two turns' subjects.
+_GAP = re.compile(r"\b(?:gap|difference|compare[sd]?|comparison|bigger|larger|smaller|higher|lower|ahead|behind)\b", re.I)
 _EXPLETIVE = re.compile(r"\bit\s+(?:take|takes|took|seems|seemed)\b", re.I)
 
 
@@ -140,6 +142,9 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
         return question
     prev_q = history[-1][0].split(" — ")[-1]  # a fallback rewrite carries its context after the dash
     q = question.strip()
+    pair = _between(q, history, lexicon)
+    if pair:
+        return pair
     lead = _LEAD.match(q)
     if lead:
         rest = q[lead.end():].strip(" ,?") or q
@@ -156,6 +161,22 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
     if not topic or " " not in topic or topic.lower() in rewritten.lower():
         topic = _strip_q(prev_q)
     return f"{_strip_q(rewritten)} — {topic}?"
+
+
+def _between(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
+    """ "What's the gap?" after questions about Pinduoduo's DAU and then Taobao's: the gap between the two."""
+    if not _GAP.search(q) or lexicon.find(q) or len(history) < 2:
+        return None
+    prev_q = history[-1][0].split(" — ")[-1]
+    latest, earlier = lexicon.find(prev_q), lexicon.find(history[-2][0].split(" — ")[-1])
+    if not latest or not earlier or latest[0][2].lower() == earlier[0][2].lower():
+        return None
+    s, e, name = latest[0]
+    other = earlier[0][2]
+    possessive = prev_q[e:e + 2] in ("'s", "’s")
+    if possessive:  # "What's the gap between Pinduoduo's and Taobao's DAU in February 2021?"
+        return f"{_strip_q(q)} between {other}'s and {name}{_strip_q(prev_q[e:])}?"
+    return f"{_strip_q(q)}: {prev_q[:s]}{other} and {name}{prev_q[e:]}"
 
 
 def _unresolved(q: str) -> bool:
@@ -177,7 +198,29 @@ def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: L
     if period and old_period:
         return prev_q[: old_period.start()] + period.group() + prev_q[old_period.end():]
     rest = _replace_pronouns(rest, history, lexicon)
-    return f"{_strip_q(prev_q)}, and {rest}?"
+    base = prev_q.split(", and ")[0]  # a chain of earlier "and ..." rewrites does not grow
+    swapped = _swap_possessed(rest, base)
+    if swapped:
+        return swapped
+    return f"{_strip_q(base)}, and {rest}?"
+
+
+def _swap_possessed(rest: str, prev_q: str) -> str | None:
+    """ "Alibaba Cloud's overall revenue" after "How fast is Alibaba Cloud's AI revenue growing?" is
+    "How fast is Alibaba Cloud's overall revenue growing?": the same owner, another thing of the same head noun."""
+    m = re.fullmatch(r"(.+?(?:'s|’s))\s+((?:[\w-]+\s+){0,2}([\w-]+))", rest.strip(" ?"))
+    if not m:
+        return None
+    owner, phrase, head = m.group(1), m.group(2), m.group(3).lower()
+    at = prev_q.lower().find(owner.lower().replace("’", "'"))
+    if at < 0:
+        return None
+    after = at + len(owner)
+    words = list(re.finditer(r"[\w-]+", prev_q[after:]))[:3]
+    for w in words:
+        if w.group().lower() == head:
+            return _strip_q(prev_q[:after] + " " + phrase + prev_q[after + w.end():]) + "?"
+    return None
 
 
 def _swap_target(old: list[tuple[int, int, str]], new_name: str, lexicon: Lexicon) -> tuple[int, int, str]:

@@ -121,6 +121,9 @@ _WORD_NUMBER = re.compile(
 _TENS_BAND = re.compile(r"(?P<pos>low|mid|high)[-\s]?(?P<tens>[1-9]0)s?\s?(?:%|％|(?i:percent|per\s?cent)\b)(?:\s+range\b)?", re.I)
 # "low single digits", "triple-digit": growth-rate bands in percent.
 _DIGIT_BAND = re.compile(r"(?:(?P<pos>low|mid|high)[-\s])?(?P<band>single|double|triple)[-\s]digits?\b", re.I)
+# "the triple pressures of regulation, competition, and ...": a count of what follows (plural noun).
+_GROUP_WORD = re.compile(r"(?P<word>double|triple)(?=\s+(?!digits?\b)[a-z]+s\b)", re.I)
+_GROUP_ALONE = re.compile(r"double|triple", re.I)
 _ORDINAL_WORD = re.compile(r"(?P<word>second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)[-\s](?:largest|biggest|ranked)\b", re.I)
 _MULTIPLE_WORD = re.compile(r"(?:doubled|tripled|trebled|quadrupled|halved)\b", re.I)
 _ORDINAL_SUFFIX = re.compile(r"(?:st|nd|rd|th)\b")
@@ -330,10 +333,13 @@ def parse_quantity(s: str) -> Quantity | None:
         q = found[0]
         return Quantity(**{**q.to_dict(), "start": q.start + lead, "end": q.end + lead})
     # A lone number or number word is a count even without the noun it would count.
-    m = _WELL_FORMED.fullmatch(stripped) or _WORD_NUMBER.fullmatch(stripped)
+    m = _WELL_FORMED.fullmatch(stripped) or _WORD_NUMBER.fullmatch(stripped) or _GROUP_ALONE.fullmatch(stripped)
     if m is None or found or find_periods(stripped):
         return None
-    num = Decimal(stripped.replace(",", "")) if m.re is _WELL_FORMED else _word_value(m)
+    if m.re is _GROUP_ALONE:
+        num = Decimal(2 if stripped.lower() == "double" else 3)
+    else:
+        num = Decimal(stripped.replace(",", "")) if m.re is _WELL_FORMED else _word_value(m)
     return Quantity(s[lead : lead + len(stripped)], lead, lead + len(stripped), "count", value=float(num))
 
 
@@ -511,6 +517,8 @@ def _read_trigger(text: str, pos: int, trigger: str) -> _Atom | None:
         return _Atom(
             pos, m.end(), Decimal(lo), kind="percent", low=float(lo), high=float(hi), qualifier=f"{where} {band}-digit".strip(), whole=True
         )
+    if (m := _GROUP_WORD.match(text, pos)) and (pos == 0 or not text[pos - 1].isalnum() and text[pos - 1] != "-"):
+        return _Atom(pos, m.end(), Decimal(2 if m.group("word").lower() == "double" else 3), whole=True)
     return None
 
 

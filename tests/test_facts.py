@@ -28,7 +28,7 @@ def text() -> str:
 
 
 def test_table_loads(table: FactTable) -> None:
-    assert len(table) == 41
+    assert len(table) == 42
     assert set(table.by_doc) == {DOC_ID}
     assert table.by_id["fine-2021-cny"].value == 18.2e9
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -260,10 +259,8 @@ def test_text_without_figures_and_odd_text(table: FactTable) -> None:
             assert odd[c.start : c.end] == c.text
 
 
-def test_check_is_fast(table: FactTable, text: str) -> None:
+def test_answer_with_two_sentences_is_checked(table: FactTable, text: str) -> None:
+    # The guard's cost per answer is measured by `make bench` (guard section), not asserted here.
     answer = " ".join(text[a:b] for a, b in sentence_spans(text)[22:24])
-    assert len(check_figures(answer, table)) >= 2
-    started = time.perf_counter()
-    for _ in range(200):
-        check_figures(answer, table)
-    assert (time.perf_counter() - started) / 200 < 0.005  # generous for CI; about 0.2 ms on a laptop
+    checks = check_figures(answer, table)
+    assert len(checks) >= 2 and all(c.status == "ok" for c in checks)

@@ -1,0 +1,114 @@
+"""Time between two events the article dates: "How many months after the Ant IPO was halted did the fine come?".
+
+The question is split into its two events; `date_of` (given by the caller, which can search) finds
+the sentence that dates each one. The gap is computed from the two dates alone, shown with its
+arithmetic, and both dated sentences are cited. This module neither searches nor checks figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .quantity import Period, find_periods
+from .types import Quantity, Sentence
+
+_ASK = re.compile(r"^\s*how (?:long|much time|many (?P<unit>days|weeks|months|years))\b\s*(?P<rest>.*?)\s*\?*\s*$", re.I)
+_BETWEEN = re.compile(r"^(?:(?:had |has )?(?:passed|elapsed|went by|were there) )?between (?P<a>.+?) and (?P<b>.+)$", re.I)
+_AFTER = re.compile(r"^(?P<rel>after|before) (?P<rest>.+)$", re.I)
+# The main clause after "after E1": do-support marks it best ("... was halted did the fine come").
+_DO = re.compile(r"\b(?:did|does|do)\b", re.I)
+_BE = re.compile(r"\b(?:was|were|is|are|had|has)\b", re.I)
+_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+@dataclass(frozen=True)
+class Dated:
+    """An event's dating: the sentence holding the date, the event's own sentence (may be the same), the date."""
+
+    date_sentence: Sentence
+    event_sentence: Sentence
+    period: Period
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    """The answer: text with [n] markers, cited sentences in marker order, and the computed figure."""
+
+    text: str
+    sentences: tuple[Sentence, ...]
+    figure: Quantity
+
+
+def events(question: str) -> tuple[str, str, str] | None:
+    """The two events a "how long after/between" question names, and the unit asked ("month" by default)."""
+    m = _ASK.match(question)
+    if not m:
+        return None
+    unit = (m.group("unit") or "months").lower().rstrip("s")
+    rest = m.group("rest")
+    if b := _BETWEEN.match(rest):
+        return b.group("a"), b.group("b"), unit
+    a = _AFTER.match(rest)
+    if not a:
+        return None
+    tail = a.group("rest")
+    split = list(_DO.finditer(tail)) or list(_BE.finditer(tail))
+    if not split:
+        return None
+    cut = split[-1]
+    first, second = tail[: cut.start()].strip(" ,"), tail[cut.end() :].strip(" ,")
+    if not first or not second:
+        return None
+    return (first, second, unit) if a.group("rel").lower() == "after" else (second, first, unit)
+
+
+def months_between(a: Period, b: Period) -> int | None:
+    """Whole months from `a` to `b`; None unless both name a month."""
+    if a.month is None or b.month is None or a.year is None or b.year is None:
+        return None
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def elapsed_answer(question: str, date_of: Callable[[str], Dated | None]) -> Elapsed | None:
+    """The time from the first event to the second, computed from the dates the article gives them."""
+    asked = events(question)
+    if asked is None:
+        return None
+    first, second, unit = asked
+    a, b = date_of(first), date_of(second)
+    if a is None or b is None or a.date_sentence.sid == b.date_sentence.sid:
+        return None
+    months = months_between(a.period, b.period)
+    if months is None:
+        if unit != "year" or a.period.year is None or b.period.year is None:
+            return None
+        value, unit_word = abs(b.period.year - a.period.year), "year"
+    elif unit == "year" and months % 12 == 0:
+        value, unit_word = abs(months) // 12, "year"
+    else:
+        value, unit_word = abs(months), "month"
+    if value == 0:
+        return None
+    number = _WORDS[value] if value < len(_WORDS) else str(value)
+    figure_text = f"{number} {unit_word}{'s' if value != 1 else ''}"
+    figure = Quantity(figure_text, -1, -1, "duration", value=float(value), unit=unit_word)
+    cited: list[Sentence] = []
+    for d in (a, b):
+        for s in (d.date_sentence, d.event_sentence):
+            if all(s.sid != c.sid for c in cited):
+                cited.append(s)
+    cited.sort(key=lambda s: s.sid)
+    quotes = " ".join(f"{s.text.strip()} [{n}]" for n, s in enumerate(cited, 1))
+    number_of = {s.sid: n for n, s in enumerate(cited, 1)}
+    markers = "".join(f"[{number_of[d.date_sentence.sid]}]" for d in (a, b))  # the two sentences holding the dates
+    # The dates stay in the quoted sentences, so that each marker's sentence holds every figure it backs.
+    text = f"{quotes} The time from the first date to the second is {figure_text} (computed from these dates). {markers}"
+    return Elapsed(text, tuple(cited), figure)
+
+
+def first_period(text: str) -> Period | None:
+    """The first month-and-year (else year) the text names."""
+    periods = [p for p in find_periods(text) if p.year is not None and p.end_year is None and p.quarter is None]
+    return next((p for p in periods if p.month is not None), periods[0] if periods else None)
