@@ -49,6 +49,7 @@ class Bot:
         entities = {f.entity for f in self.facts.facts}
         names = list(entities) + [a for e, aliases in ENTITY_ALIASES.items() if e in entities for a in aliases]
         self.lexicon = Lexicon.from_texts((s.text for s in index.sentences), extra=names)
+        self._section_names: tuple[re.Pattern[str] | None, dict[str, list[tuple[str, int, int]]]] | None = None
         self.llm = None
         if self.settings.llm_base_url:
             from .llm import LLMBackend
@@ -201,15 +202,20 @@ class Bot:
 
     def _sections_named(self, question: str) -> list[tuple[str, int, int]]:
         """Spans of the sections a question points to by name ("in the introduction", "in Battlefield 2")."""
-        q = " ".join(question.lower().replace("’", "'").split())
-        q = re.sub(r"\bintro\b", "introduction", q)
-        out = []
-        for doc in self.documents.values():
-            for s in doc.sections:
-                key = s.title.split(":")[0].strip().lower()
-                if s.level and 0 < len(key.split()) <= 3 and re.search(rf"\b{re.escape(key)}\b", q):
-                    out.append((doc.doc_id, s.start, s.end))
-        return out
+        if self._section_names is None:
+            spans: dict[str, list[tuple[str, int, int]]] = {}
+            for doc in self.documents.values():
+                for s in doc.sections:
+                    key = s.title.split(":")[0].strip().lower()
+                    if s.level and 0 < len(key.split()) <= 3:
+                        spans.setdefault(key, []).append((doc.doc_id, s.start, s.end))
+            alternation = "|".join(re.escape(k) for k in sorted(spans, key=len, reverse=True))
+            self._section_names = (re.compile(rf"\b(?:{alternation})\b") if spans else None, spans)
+        pattern, spans = self._section_names
+        if pattern is None:
+            return []
+        q = re.sub(r"\bintro\b", "introduction", " ".join(question.lower().replace("’", "'").split()))
+        return [span for m in pattern.finditer(q) for span in spans[m.group()]]
 
     def _states_asked_figure(self, question: str, answer: Answer) -> bool:
         """True when a cited sentence holds a row the question at least partly asks for."""

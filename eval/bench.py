@@ -814,6 +814,30 @@ def section_ask(corpus: Path, index_dir: Path, baseline, questions: list[str], r
              "errors": errors[:10], "bot_processes": workers}, breakdown)
 
 
+def section_guard(corpus: Path, index_dir: Path, questions: list[str], repeats: int = 20) -> dict:
+    """The figure guard's cost: `check_figures` on every gold question's final answer text, `repeats`
+    times each, in microseconds per answer and per figure checked."""
+    from bot import Bot
+    from bot.guard import check_figures
+
+    bot = Bot.load(corpus, index_dir)
+    texts = [bot.ask(q).text for q in questions]
+    per_answer, per_figure, figures = [], [], 0
+    for text in texts:
+        n = len(check_figures(text, bot.facts))
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            check_figures(text, bot.facts)
+        us = (time.perf_counter() - t0) / repeats * 1e6
+        per_answer.append(us)
+        figures += n
+        if n:
+            per_figure.append(us / n)
+    return {"answers": len(texts), "figures": figures, "repeats": repeats,
+            "per_answer_us": {"p50": round(float(np.percentile(per_answer, 50)), 1), "p95": round(float(np.percentile(per_answer, 95)), 1)},
+            "per_figure_us_mean": round(float(np.mean(per_figure)), 1) if per_figure else None}
+
+
 def section_scale(original: str, questions: list[str], sizes: list[int], max_articles: int, rounds: int, tmp: Path) -> dict:
     built: list[dict] = []
     skipped: list[dict] = []
@@ -981,6 +1005,11 @@ def render_md(r: dict) -> str:
         c = b["cli"]
         L.append(f"- `{c['command']}`: {c['wall_s']} s wall, peak RSS {c['peak_rss_mb']} MB")
         L.append(f"- index on disk: {b['index']['data_bytes']:,} bytes without the ONNX export; export {b['index']['onnx_export_bytes']:,} bytes")
+    g = r.get("guard")
+    if g:
+        L.append(f"\n## Figure guard (load {g.get('loadavg')})\n")
+        L.append(f"- `check_figures` on the final answer of each of {g['answers']} gold questions ({g['figures']} figures), {g['repeats']} times each: "
+                 f"p50 {g['per_answer_us']['p50']} µs, p95 {g['per_answer_us']['p95']} µs per answer; {g['per_figure_us_mean']} µs per figure on average")
     cs = r.get("cold_start")
     if cs:
         L.append(f"\n## Cold start, new process to first answer (load {cs.get('loadavg')})\n")
@@ -1045,6 +1074,9 @@ def print_table(r: dict) -> None:
     if b:
         rows.append(("build real corpus (model loaded) s", f"{b['in_process']['total_s']} (embed {b['in_process']['embed_s']}, ONNX export {b['in_process']['onnx_export_s']})"))
         rows.append(("build CLI wall s / peak RSS MB", f"{b['cli']['wall_s']} / {b['cli']['peak_rss_mb']}"))
+    g = r.get("guard")
+    if g:
+        rows.append(("guard µs per answer p50 / p95 · per figure", f"{g['per_answer_us']['p50']} / {g['per_answer_us']['p95']} · {g['per_figure_us_mean']}"))
     cs = r.get("cold_start")
     if cs:
         rows.append(("cold start s (median): bot / naive torch", f"{cs['bot']['median']['wall_s']} / {cs['naive_torch']['median']['wall_s']}"))
@@ -1176,6 +1208,12 @@ def main(argv=None) -> int:
         report["ask"], report["ask_breakdown"] = section_ask(corpus, index_dir, baseline, questions, rounds, tmp)
         report["ask"]["loadavg"] = [la, loadavg()]
         del baseline
+
+        # figure guard
+        la = loadavg()
+        report["guard"] = section_guard(corpus, index_dir, questions)
+        report["guard"]["loadavg"] = [la, loadavg()]
+        log(f"guard: {report['guard']['per_answer_us']} µs per answer, {report['guard']['per_figure_us_mean']} µs per figure")
 
         # cold start
         la = loadavg()
