@@ -21,13 +21,6 @@ from .types import Answer, Citation, Sentence
 # too small to lift an off-topic sentence over an on-topic one.
 TYPE_BONUS = 0.12
 TYPE_MALUS = 0.04
-WHO_BONUS = 0.12
-WHY_BONUS = 0.12
-WHY_MALUS = 0.04
-# A sentence that opens by pointing back ("This was more than a slogan; ...") hands part of its score
-# to the sentence before it, which holds what "this" is.
-ANAPHOR_MARGIN = 1.0
-_ANAPHOR = re.compile(r"^(?:This|These|That|Those|It|Its|They|Their|Such)\b")
 # A further sentence joins the answer only when it scores within this margin of the best one.
 EXTRA_SENTENCE_MARGIN = 0.04
 # The article's own questions ("Why the sudden shift ...?") are never answers: they hand their score
@@ -35,7 +28,10 @@ EXTRA_SENTENCE_MARGIN = 0.04
 # question asks about titles, sections or periods.
 QUESTION_MALUS = 0.3
 HEADING_MALUS = 0.15
-WHO_EXTRA = ""
+# A why-question's sentence whose lexical score reaches this restates the question; the next
+# sentence of its paragraph, which usually gives the reason, scores as high (evidence unchanged on
+# the gold set, figure exact match +0.9 points from 0.6 to 0.8 alike).
+ECHO_COVERAGE = 0.7
 _Q_META = re.compile(r"\b(?:title|headline|heading|section|chapter|years?|period|horizon|cover)\b", re.I)
 
 _NUMBER_WORDS = r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion|double|triple"
@@ -48,7 +44,7 @@ _HAS_CAUSE = re.compile(r"\b(?:because|due to|reason|intended to|in order to|so 
 _METRIC_NOUNS = r"gmv|revenues?|profits?|income|earnings|sales|share|dau|fine|penalty|loss(?:es)?|growth|members|users|employees|staff|valuation|price|cost|number|size|amount|total|discount|margin|parameters|headcount|worth"
 _Q_FIGURE = re.compile(rf"\bhow (?:much|many|big|large|far|fast|high|low|long|deep|steep)\b|\bwhat (?:share|percentage|percent|proportion|portion|fraction|amount|number|size|figure|rate|value)\b|^(?:what|which)(?:'s|’s| is| was| were| are)\b[^?]*\b(?:{_METRIC_NOUNS})\b|\bhow .* (?:grow|grew|fall|fell|drop|shrink|shrank)\b", re.I)
 _Q_WHEN = re.compile(r"\bwhen\b|\bwhat (?:year|month|date|time)\b|\bwhich (?:year|month)\b|\bhow long ago\b", re.I)
-_Q_WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|executive|founder|people)\b" + WHO_EXTRA, re.I)
+_Q_WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|executive|founder|people)\b", re.I)
 _Q_WHY = re.compile(r"\bwhy\b|\bhow come\b|\bwhat (?:caused|led|drove|prompted|made)\b|\breasons?\b|\bmotivat", re.I)
 
 
@@ -75,7 +71,6 @@ _CAPWORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]*[A-Za-z0-9]\b")
 _NOT_NAMES = frozenset(f"""{_MONTHS.replace('|', ' ')} In The As For Under At On By And But This That These Those It Its
     Their They A An If When While With From To Of Data Now However Yet Likewise Compared Despite Although Upon Against
     Just Internally Externally Like Why How What Which Who""".split())
-_ROLE = re.compile(r"\b(?:CEO|Chairman|founders?|co-founders?|executives?|management|leadership|team)\b", re.I)
 
 
 def new_names(text: str, question: str) -> set[str]:
@@ -91,12 +86,11 @@ def new_names(text: str, question: str) -> set[str]:
 
 
 def _has_feature(qtype: str, text: str, question: str) -> bool:
+    """A who-answer names someone the question does not (role words alone, "a former executive", do
+    not count: with them evidence hit@1 fell 1.1 points); other types carry a figure, date or cause."""
     if qtype == "who":
-        return bool(new_names(text, question)) or (WHO_ROLE and bool(_ROLE.search(text)))
+        return bool(new_names(text, question))
     return bool(_FEATURE[qtype].search(text))
-
-
-WHO_ROLE = False
 
 
 def rank_sentences(found: Retrieval, question: str, qtype: str, index: Index) -> list[Choice]:
@@ -111,20 +105,24 @@ def rank_sentences(found: Retrieval, question: str, qtype: str, index: Index) ->
             if nxt < len(sentences) and sentences[nxt].doc_id == sentences[sid].doc_id and sentences[nxt].section == sentences[sid].section:
                 scores[nxt] = max(scores.get(nxt, score), score)
             scores[sid] = min(scores[sid], score - QUESTION_MALUS)
-    if ANAPHOR_MARGIN < 1.0:
+    if qtype == "why":
+        # A sentence that restates what a why-question asks about ("This expedition is a high-stakes
+        # gamble.") seldom says why; the next sentence of its paragraph usually does.
+        lexical = dict(zip(found.sentence_ids, found.lexical_scores, strict=False))
         for sid, score in list(scores.items()):
-            prev = index.previous[sid]
-            if prev >= 0 and _ANAPHOR.match(sentences[sid].text):
-                scores[prev] = max(scores.get(prev, -1.0), score - ANAPHOR_MARGIN)
+            s, nxt = sentences[sid], sid + 1
+            if lexical.get(sid, 0.0) < ECHO_COVERAGE or _HAS_CAUSE.search(s.text) or nxt >= len(sentences) or index.previous[nxt] != sid:
+                continue
+            if "\n" not in index.documents[s.doc_id].text[s.end : sentences[nxt].start]:
+                scores[nxt] = max(scores.get(nxt, -1.0), score)
     meta = bool(_Q_META.search(question))
-    bonus, malus = {"who": (WHO_BONUS, TYPE_MALUS), "why": (WHY_BONUS, WHY_MALUS)}.get(qtype, (TYPE_BONUS, TYPE_MALUS))
     out = []
     for sid, score in scores.items():
         s = sentences[sid]
         if is_heading(s):
             score -= 0 if meta else HEADING_MALUS
         elif qtype in _FEATURE:
-            score += bonus if _has_feature(qtype, s.text, question) else -malus
+            score += TYPE_BONUS if _has_feature(qtype, s.text, question) else -TYPE_MALUS
         out.append(Choice(s, score))
     out.sort(key=lambda c: (-c.score, c.sentence.sid))
     return out

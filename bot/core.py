@@ -160,6 +160,9 @@ class Bot:
             reply = table_answer(question, self.facts, self.finder, within=self._sections_named(question))
         if reply is not None:
             return self._guarded(self._from_reply(question, reply), reply.derived)
+        corrected = self._date_premise(question)
+        if corrected is not None:
+            return self._guarded(corrected)
         unknown = self._unknown_names(question)
         if unknown:
             return refusal(question, [], f"anything about {', '.join(unknown)}")
@@ -199,6 +202,33 @@ class Bot:
         if period is None or "\n" in self.documents[best.doc_id].text[prev.end:best.start]:
             return None
         return Dated(prev, best, period)
+
+    def _date_premise(self, question: str) -> Answer | None:
+        """ "Why did Alibaba withdraw the Cainiao IPO in 2022?" when the article dates that event to
+        March 2024: a "No" with the article's date and its sentence. Only when the question's year
+        appears in none of the passages that match the event best."""
+        asked = [p for p in find_periods(question) if p.end_year is None and p.quarter is None]
+        if len(asked) != 1:
+            return None
+        p = asked[0]
+        event = " ".join((question[: p.start] + question[p.end :]).replace(" in ?", "?").split())
+        event = re.sub(r"\b(?:in|during|by)\s*(?=[?.!]|$)", "", event).strip()
+        dated = self._date_of(event)
+        if dated is None or dated.period.year == p.year and (p.month is None or dated.period.month in (None, p.month)):
+            return None
+        found = self.retriever.search(event)
+        near = rank_sentences(found, event, "when", self.index)[:3]
+        around = [self.index.previous[c.sentence.sid] for c in near]  # a date often opens the sentence before
+        texts = [c.sentence.text for c in near] + [self.index.sentences[i].text for i in around if i >= 0]
+        texts += [dated.date_sentence.text, dated.event_sentence.text]
+        if any(str(p.year) in t for t in texts):
+            return None
+        cited = [dated.date_sentence] if dated.date_sentence.sid == dated.event_sentence.sid else sorted((dated.date_sentence, dated.event_sentence), key=lambda s: s.sid)
+        quotes, cites = cite([Choice(s, 1.0) for s in cited])
+        n = next(c.n for c in cites if c.start == dated.date_sentence.start)
+        text = f"No: the article dates this to {dated.period.text}. [{n}] {quotes}"
+        return Answer(text=text, citations=cites, answerable=True, question=question, standalone_question=question,
+                      notes=["checked the date in the question against the article"])
 
     def _sections_named(self, question: str) -> list[tuple[str, int, int]]:
         """Spans of the sections a question points to by name ("in the introduction", "in Battlefield 2")."""

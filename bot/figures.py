@@ -33,6 +33,7 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
 # A change of one figure the article gives as "from X to Y" ("By how many points did growth speed up?").
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris\w*|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
+_EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of)\b", re.I)
 _RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b", re.I)
 _COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b", re.I)
@@ -143,6 +144,8 @@ def derived_answer(question: str, table: FactTable, finder: SentenceFinder, doc_
     op = "total" if total else "ratio" if _RATIO.search(question) else "difference" if _DIFFERENCE.search(question) else "compare" if _COMPARE.search(question) else None
     if op is None and _CHANGE.search(question):
         op = "change"
+    if op is None and _EXCHANGE.search(question):
+        return _exchange_rate(question, table, finder, doc_ids)
     if op is None:
         return None
     looked = table.lookup(question, doc_ids)
@@ -246,6 +249,27 @@ def _inputs(rows: list[Fact], finder: SentenceFinder) -> tuple[str | None, tuple
         n = next(i for i, t in enumerate(sentences, 1) if t.sid == s.sid)
         parts.append(f"{_possessive(f.entity)} {f.metric}: {f.quote}. [{n}]")
     return " ".join(parts), tuple(sentences)
+
+
+def _exchange_rate(question: str, table: FactTable, finder: SentenceFinder, doc_ids: list[str] | None) -> FigureReply | None:
+    """The exchange rate one figure's two currencies imply: "CNY 18.2 billion (US$2.8 billion)" gives 6.5."""
+    for f, score in table.lookup(question, doc_ids):
+        if score < PREMISE_MIN_SCORE or f.kind != "money" or not f.value:
+            continue
+        twin = next((table.by_id[i] for i in f.linked if i in table.by_id and table.by_id[i].currency != f.currency
+                     and table.by_id[i].metric == f.metric and table.by_id[i].value), None)
+        if twin is None or f.currency is None or twin.currency is None:
+            continue
+        local, usd = (f, twin) if twin.currency == "USD" else (twin, f)
+        rate = round(local.value / usd.value, 2)
+        text, sentences = _inputs([local, usd], finder)
+        if text is None:
+            return None
+        q = Quantity(format_quantity("count", rate), -1, -1, "count", value=rate)
+        markers = "".join(f"[{n}]" for n in range(1, len(sentences) + 1))
+        return FigureReply(f"{text} The implied exchange rate, in {local.currency} per {usd.currency}: {q.text} (computed from these figures). {markers}",
+                           sentences, (q,), kind="derived")
+    return None
 
 
 def _change(f: Fact, finder: SentenceFinder) -> FigureReply | None:

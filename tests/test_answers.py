@@ -107,6 +107,7 @@ def test_questions_the_article_does_not_answer_are_refused(bot, question):
         ("Is Alibaba Cloud's share bigger than Huawei Cloud and Tencent Cloud combined?", "28%"),
         ("How many months after the Ant IPO was halted did the big fine come?", "five months"),
         ("How long after the 1+6+N announcement was the cloud spin-off canceled?", "eight months"),
+        ("What exchange rate does the fine's CNY and US$ amounts imply?", "6.5"),
     ],
 )
 def test_derived_figures_show_their_inputs(bot, question, figure):
@@ -159,6 +160,33 @@ def test_false_premises_are_corrected(bot, question, right, wrong):
     assert right in a.text
     if wrong:
         assert wrong not in a.text
+
+
+@pytest.mark.parametrize(
+    "question,date",
+    [
+        ("Why did Alibaba withdraw the Cainiao IPO in 2022?", "March 2024"),
+        ("Why was Ant Group's IPO halted in 2021?", "November 2020"),
+        ("Did Pinduoduo's daily users pass Taobao's in 2023?", "February 2021"),
+    ],
+)
+def test_wrong_dates_in_questions_are_corrected(bot, question, date):
+    a = bot.ask(question)
+    assert a.text.startswith(f"No: the article dates this to {date}. [1]")
+    assert date in a.citations[0].text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which Alibaba affiliate had its IPO halted in November 2020?",
+        "What happened to Alibaba's market share by 2024?",
+        "Why did Alibaba withdraw the Cainiao IPO in 2024?",
+        "What did Alibaba do in 2023?",
+    ],
+)
+def test_right_dates_in_questions_are_not_corrected(bot, question):
+    assert not bot.ask(question).text.startswith("No:")
 
 
 def test_check_figures_is_public(bot):
