@@ -79,8 +79,8 @@ def new_names(text: str, question: str) -> set[str]:
     out = set()
     for m in _CAPWORD.finditer(text):
         w = m.group()
-        if w in _NOT_NAMES or w.lower() in asked:
-            continue
+        if w in _NOT_NAMES or w.lower() in asked or (w.isupper() and len(w) <= 3):
+            continue  # short capitals are units and terms (CNY, GMV, IPO, CEO), not names
         out.add(w)
     return out
 

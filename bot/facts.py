@@ -39,7 +39,7 @@ ENTITY_ALIASES: dict[str, tuple[str, ...]] = {
              "international commerce", "overseas business"),
     "Lazada": (),
     "AliExpress": (),
-    "Cainiao": ("Cainiao Smart Logistics",),
+    "Cainiao": ("Cainiao Smart Logistics", "logistics arm", "logistics unit", "logistics business", "logistics corps"),
     "Ant Group": ("Ant Financial", "Ant"),
     "Pinduoduo": ("PDD", "PDD Holdings"),
     "Temu": (),
