@@ -81,6 +81,8 @@ def new_names(text: str, question: str) -> set[str]:
         w = m.group()
         if w in _NOT_NAMES or w.lower() in asked or (w.isupper() and len(w) <= 3):
             continue  # short capitals are units and terms (CNY, GMV, IPO, CEO), not names
+        if not text[: m.start()].strip(' "“-') and not _CAPWORD.match(text, m.end() + 1):
+            continue  # a sentence's capitalised first word is a name only when one follows ("Ant Group")
         out.add(w)
     return out
 

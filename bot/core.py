@@ -14,7 +14,7 @@ from .config import Settings
 from .elapsed import Dated, elapsed_answer, first_period
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import ENTITY_ALIASES, FactTable
-from .figures import FACT_MIN_SCORE, FigureReply, SentenceFinder, derived_answer, premise_answer, rows_asked, table_answer
+from .figures import FACT_MIN_SCORE, FigureReply, SentenceFinder, derived_answer, premise_answer, row_answer, rows_asked, table_answer
 from .followup import Lexicon, resolve_followup
 from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
@@ -151,8 +151,9 @@ class Bot:
     def _answer(self, question: str) -> Answer:
         """Premise check, then the fact table for figure questions, then extractive sentences; then the guard."""
         reply = premise_answer(question, self.facts, self.finder)
-        figure_question = question_type(question) == "figure"
-        if reply is None:
+        qtype = question_type(question)
+        figure_question = qtype == "figure"
+        if reply is None and qtype in ("figure", "other"):  # "Who will lead ...?" is no arithmetic
             reply = derived_answer(question, self.facts, self.finder)
         if reply is None:
             reply = self._elapsed(question)
@@ -160,12 +161,12 @@ class Bot:
             reply = table_answer(question, self.facts, self.finder, within=self._sections_named(question))
         if reply is not None:
             return self._guarded(self._from_reply(question, reply), reply.derived)
-        corrected = self._date_premise(question)
-        if corrected is not None:
-            return self._guarded(corrected)
         unknown = self._unknown_names(question)
         if unknown:
             return refusal(question, [], f"anything about {', '.join(unknown)}")
+        corrected = self._date_premise(question)
+        if corrected is not None:
+            return self._guarded(corrected)
         if _ASKS_TITLE.search(question):
             return self._title_answer(question)
         answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score)
@@ -180,9 +181,8 @@ class Bot:
         if gap is None:
             return None
         stated = [f for f in rows_asked(question, self.facts, FACT_MIN_SCORE) if f.kind == "duration" and f.value == gap.figure.value and f.unit == gap.figure.unit]
-        if stated:
-            return table_answer(question, self.facts, self.finder)
-        return FigureReply(gap.text, gap.sentences, (gap.figure,), kind="elapsed")
+        reply = row_answer(stated[0], self.facts, self.finder) if stated else None
+        return reply or FigureReply(gap.text, gap.sentences, (gap.figure,), kind="elapsed")
 
     def _date_of(self, event: str) -> Dated | None:
         """The sentence that dates an event: its best-matching sentence, or the one before it in the same paragraph."""
@@ -207,7 +207,7 @@ class Bot:
         """ "Why did Alibaba withdraw the Cainiao IPO in 2022?" when the article dates that event to
         March 2024: a "No" with the article's date and its sentence. Only when the question's year
         appears in none of the passages that match the event best."""
-        asked = [p for p in find_periods(question) if p.end_year is None and p.quarter is None]
+        asked = [p for p in find_periods(question) if p.end_year is None and p.quarter is None and not p.open_ended]
         if len(asked) != 1:
             return None
         p = asked[0]

@@ -20,7 +20,7 @@ _AFTER = re.compile(r"^(?P<rel>after|before) (?P<rest>.+)$", re.I)
 # The main clause after "after E1": do-support marks it best ("... was halted did the fine come").
 _DO = re.compile(r"\b(?:did|does|do)\b", re.I)
 _BE = re.compile(r"\b(?:was|were|is|are|had|has)\b", re.I)
-_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_WORDS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,16 @@ def elapsed_answer(question: str, date_of: Callable[[str], Dated | None]) -> Ela
     if a is None or b is None or a.date_sentence.sid == b.date_sentence.sid:
         return None
     months = months_between(a.period, b.period)
+    if unit in ("day", "week") or (months if months is not None else (b.period.year or 0) - (a.period.year or 0)) < 0:
+        return None  # finer than the article's dates, or the events in the other order: not computed
     if months is None:
         if unit != "year" or a.period.year is None or b.period.year is None:
             return None
-        value, unit_word = abs(b.period.year - a.period.year), "year"
+        value, unit_word = b.period.year - a.period.year, "year"
     elif unit == "year" and months % 12 == 0:
-        value, unit_word = abs(months) // 12, "year"
+        value, unit_word = months // 12, "year"
     else:
-        value, unit_word = abs(months), "month"
+        value, unit_word = months, "month"
     if value == 0:
         return None
     number = _WORDS[value] if value < len(_WORDS) else str(value)

@@ -387,7 +387,7 @@ class FactTable:
         scored = []
         rows = self.rows(doc_ids)
         # Metric words the question uses that some row's metric holds: a row lacking one of them is
-        # about something narrower or else ("AI revenue growth" is not plain "revenue growth").
+        # about something else or broader ("AI revenue growth" is not plain "revenue growth").
         metric_words = asked & frozenset().union(*(self.metric_terms[f.id] for f in rows)) if rows else frozenset()
         for f in sorted(rows, key=lambda f: f.start):
             entity = max((affinity(n, f.entity) for n in named), default=0.0)

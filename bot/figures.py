@@ -32,7 +32,7 @@ DERIVE_MIN_SCORE = 1.5
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
 # A change of one figure the article gives as "from X to Y" ("By how many points did growth speed up?").
-_CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris\w*|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
+_CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of)\b", re.I)
 _RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b", re.I)
@@ -115,11 +115,13 @@ def table_answer(question: str, table: FactTable, finder: SentenceFinder, doc_id
         ranked.sort(key=lambda f: not any(f.doc_id == d and a <= f.start < b for d, a, b in within))
     if not ranked:
         return None
-    f = ranked[0]
+    return row_answer(ranked[0], table, finder)
+
+
+def row_answer(f: Fact, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
+    """One row as an answer: what it is about, its figure, and the sentence that states it."""
     s = finder.at(f.doc_id, f.start)
-    if s is None:
-        return None
-    return FigureReply(f"{describe(f, table, s.text)}. [1] {s.text.strip()} [1]", (s,))
+    return None if s is None else FigureReply(f"{describe(f, table, s.text)}. [1] {s.text.strip()} [1]", (s,))
 
 
 def rows_asked(question: str, table: FactTable, min_score: float, doc_ids: list[str] | None = None) -> list[Fact]:
@@ -201,7 +203,7 @@ def _several(question: str, rows: list[Fact], op: str, table: FactTable, finder:
     mentions = table.entities_in(question)
     best: dict[str, Fact] = {}
     for f in rows:
-        if f.entity not in best and _comparable(f, rows[0]) or f is rows[0]:
+        if f.entity not in best and f.metric == rows[0].metric and _comparable(f, rows[0]) or f is rows[0]:
             best.setdefault(f.entity, f)
     def row_entity(named: str) -> str | None:  # "Huawei's" share is Huawei Cloud's
         fits = [(affinity(named, e), e) for e in best if affinity(named, e) > 0]
@@ -264,7 +266,7 @@ def _exchange_rate(question: str, table: FactTable, finder: SentenceFinder, doc_
         rate = round(local.value / usd.value, 2)
         text, sentences = _inputs([local, usd], finder)
         if text is None:
-            return None
+            continue
         q = Quantity(format_quantity("count", rate), -1, -1, "count", value=rate)
         markers = "".join(f"[{n}]" for n in range(1, len(sentences) + 1))
         return FigureReply(f"{text} The implied exchange rate, in {local.currency} per {usd.currency}: {q.text} (computed from these figures). {markers}",
@@ -282,7 +284,8 @@ def _change(f: Fact, finder: SentenceFinder) -> FigureReply | None:
     unit = f.unit if f.kind == "duration" else None
     q = Quantity(format_quantity(kind, gap, f.currency, unit), -1, -1, kind, value=gap, currency=f.currency,
                  scale=scale_of(gap) if kind in ("money", "count") else None, unit=unit)
-    direction = "up" if f.high >= f.low else "down"
+    ends = re.findall(r"\d+(?:\.\d+)?", f.quote)  # the row keeps low <= high; the quote keeps the order
+    direction = "down" if len(ends) >= 2 and float(ends[0]) > float(ends[-1]) else "up"
     text = f"{_possessive(f.entity)} {f.metric}: {f.quote}. [1] A change of {q.text} {direction} (computed from these figures). [1]"
     return FigureReply(text, (s,), (q,), kind="derived")
 

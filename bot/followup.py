@@ -37,7 +37,7 @@ _ROLE = re.compile(r"(?:\b[A-Z][\w-]*(?:'s|’s)\s+)?(?:\b(?:then-)?(?:CEO|chair
 # Without a name of its own, "How much more is authorized?" or "What else ...?" continues the last turn.
 _LEANS_ON_BEFORE = re.compile(r"\b(?:more|else|other|another|less|instead|too|also)\b", re.I)
 # A comparison asked without names ("What's the gap?", "Which is bigger?") is between the last two turns' subjects.
-_GAP = re.compile(r"\b(?:gap|difference|compare[sd]?|comparison|bigger|larger|smaller|higher|lower|ahead|behind)\b", re.I)
+_GAP = re.compile(r"\b(?:gap|difference|compare[sd]?|comparison)\b|\bwhich\b[^?]*\b(?:bigger|larger|smaller|higher|lower|more|less|ahead)\b", re.I)
 _EXPLETIVE = re.compile(r"\bit\s+(?:take|takes|took|seems|seemed)\b", re.I)
 
 
@@ -212,10 +212,10 @@ def _swap_possessed(rest: str, prev_q: str) -> str | None:
     if not m:
         return None
     owner, phrase, head = m.group(1), m.group(2), m.group(3).lower()
-    at = prev_q.lower().find(owner.lower().replace("’", "'"))
-    if at < 0:
+    found = re.search(r"(?<![\w])" + re.sub(r"['’]", "['’]", re.escape(owner)), prev_q, re.I)
+    if not found:
         return None
-    after = at + len(owner)
+    after = found.end()
     words = list(re.finditer(r"[\w-]+", prev_q[after:]))[:3]
     for w in words:
         if w.group().lower() == head:

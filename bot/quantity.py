@@ -122,7 +122,7 @@ _TENS_BAND = re.compile(r"(?P<pos>low|mid|high)[-\s]?(?P<tens>[1-9]0)s?\s?(?:%|ï
 # "low single digits", "triple-digit": growth-rate bands in percent.
 _DIGIT_BAND = re.compile(r"(?:(?P<pos>low|mid|high)[-\s])?(?P<band>single|double|triple)[-\s]digits?\b", re.I)
 # "the triple pressures of regulation, competition, and ...": a count of what follows (plural noun).
-_GROUP_WORD = re.compile(r"(?P<word>double|triple)(?=\s+(?!digits?\b)[a-z]+s\b)", re.I)
+_GROUP_WORD = re.compile(r"(?P<word>double|triple)(?=\s+(?!(?:its|his|this|was|has|as|is|us|thus|plus|less|unless)\b)[a-z]+s\b)", re.I)
 _GROUP_ALONE = re.compile(r"double|triple", re.I)
 _ORDINAL_WORD = re.compile(r"(?P<word>second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)[-\s](?:largest|biggest|ranked)\b", re.I)
 _MULTIPLE_WORD = re.compile(r"(?:doubled|tripled|trebled|quadrupled|halved)\b", re.I)

@@ -189,6 +189,29 @@ def test_right_dates_in_questions_are_not_corrected(bot, question):
     assert not bot.ask(question).text.startswith("No:")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How long after the fine was the Ant IPO halted?",  # the other way round: not computed
+        "How many days after the Ant IPO was halted did the fine come?",  # finer than the article's dates
+    ],
+)
+def test_elapsed_time_is_not_made_up(bot, question):
+    a = bot.ask(question)
+    assert "computed from these dates" not in a.text
+    assert all(f.status in ("ok", "derived") for f in a.figures)
+
+
+def test_words_that_look_like_arithmetic_do_not_compute(bot):
+    for q in ("Who will lead Alibaba Cloud?", "Why does the article compare Alibaba Cloud with Huawei?"):
+        assert "computed" not in bot.ask(q).text
+
+
+def test_unknown_names_are_refused_before_dates_are_checked(bot):
+    a = bot.ask("Why did Meituan leave Shanghai in 2019?")
+    assert not a.answerable and not a.text.startswith("No:")
+
+
 def test_check_figures_is_public(bot):
     checks = bot.check_figures("Alibaba was fined CNY 28 billion in April 2021, and Tencent Cloud holds 18%.")
     assert [c.status for c in checks] == ["mismatch", "entity_mismatch"]

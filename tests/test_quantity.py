@@ -156,6 +156,8 @@ def test_periods_are_not_figures(text: str) -> None:
         "a double-edged sword",
         "a third-party marketplace",
         "a triple threat to its rivals",
+        "it aims to double its revenue",
+        "a plan to triple this business",
         "The first was Pinduoduo. The second was Douyin E-commerce.",
         "empower thousands of industries",
         "for several consecutive quarters",
