@@ -34,6 +34,10 @@ WEAK_FACT_SCORE = 1.5
 _ASKS_TITLE = re.compile(r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b", re.I)
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
+# A question naming a person in a role ("Jack Ma ... as CEO in 2023") is checked against the best of
+# this many sentences that hold the role and the year.
+ROLE_SENTENCES = 5
+_ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -164,7 +168,7 @@ class Bot:
         unknown = self._unknown_names(question)
         if unknown:
             return refusal(question, [], f"anything about {', '.join(unknown)}")
-        corrected = self._date_premise(question)
+        corrected = self._date_premise(question) or self._role_premise(question)
         if corrected is not None:
             return self._guarded(corrected)
         if _ASKS_TITLE.search(question):
@@ -229,6 +233,31 @@ class Bot:
         text = f"No: the article dates this to {dated.period.text}. [{n}] {quotes}"
         return Answer(text=text, citations=cites, answerable=True, question=question, standalone_question=question,
                       notes=["checked the date in the question against the article"])
+
+    def _role_premise(self, question: str) -> Answer | None:
+        """ "What did Jack Ma do after returning as CEO in 2023?" when the article's sentence on who held
+        that role that year names others: a "No" with that sentence. Only for a named person, a role
+        (CEO, chairman, president) and one year, and only when the best such sentence names people."""
+        role = _ROLE.search(question)
+        asked = [p for p in find_periods(question) if p.end_year is None and p.quarter is None and not p.open_ended]
+        people = [name for _, _, name in self.lexicon.find(question) if name in self.lexicon.persons]
+        if role is None or len(asked) != 1 or not people:
+            return None
+        year = str(asked[0].year)
+        found = self.retriever.search(question)
+        for c in rank_sentences(found, question, "who", self.index)[:ROLE_SENTENCES]:
+            text = c.sentence.text
+            if year not in text or not re.search(rf"\b{re.escape(role.group())}\b", text, re.I):
+                continue
+            named = [name for _, _, name in self.lexicon.find(text) if name in self.lexicon.persons]
+            if not named or any(p in named for p in people):
+                return None
+            quote, cites = cite([Choice(c.sentence, c.score)])
+            names = list(dict.fromkeys(named))
+            others = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            return Answer(text=f"No: the article names {others}, not {people[0]}. [1] {quote}", citations=cites, answerable=True,
+                          question=question, standalone_question=question, notes=["checked the person in the question against the article"])
+        return None
 
     def _sections_named(self, question: str) -> list[tuple[str, int, int]]:
         """Spans of the sections a question points to by name ("in the introduction", "in Battlefield 2")."""

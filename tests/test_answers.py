@@ -212,6 +212,14 @@ def test_unknown_names_are_refused_before_dates_are_checked(bot):
     assert not a.answerable and not a.text.startswith("No:")
 
 
+def test_a_wrong_person_in_a_role_is_corrected(bot):
+    a = bot.ask("What did Jack Ma do after returning as Alibaba's CEO in 2023?")
+    assert a.text.startswith("No: the article names Joe Tsai, Eddie Wu and Daniel Zhang, not Jack Ma. [1]")
+    assert "September 2023" in a.citations[0].text
+    for right in ("What did Eddie Wu do after becoming CEO in 2023?", "Did Joe Tsai become chairman in 2023?", "Who became CEO in 2023?"):
+        assert not bot.ask(right).text.startswith("No:")
+
+
 def test_check_figures_is_public(bot):
     checks = bot.check_figures("Alibaba was fined CNY 28 billion in April 2021, and Tencent Cloud holds 18%.")
     assert [c.status for c in checks] == ["mismatch", "entity_mismatch"]
