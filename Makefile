@@ -27,7 +27,7 @@ run: setup
 test: setup
 	$(PY) -m bot index --if-needed
 	$(PY) -m pytest
-	$(PY) -m eval --no-baseline --bootstrap 200
+	$(PY) -m eval --no-baseline --bootstrap 200 --out eval/reports/ci  # the committed reports come from `make eval`
 
 eval: setup
 	$(PY) -m eval
