@@ -188,10 +188,12 @@ class Bot:
         reply = row_answer(stated[0], self.facts, self.finder) if stated else None
         return reply or FigureReply(gap.text, gap.sentences, (gap.figure,), kind="elapsed")
 
-    def _date_of(self, event: str) -> Dated | None:
-        """The sentence that dates an event: its best-matching sentence, or the one before it in the same paragraph."""
-        found = self.retriever.search(event)
-        ranked = rank_sentences(found, event, "when", self.index)
+    def _date_of(self, event: str, ranked: list[Choice] | None = None) -> Dated | None:
+        """The sentence that dates an event: its best-matching sentence, or the one before it in the same paragraph.
+
+        `ranked` is the event's when-ranking when the caller has it already."""
+        if ranked is None:
+            ranked = rank_sentences(self.retriever.search(event), event, "when", self.index)
         if not ranked or ranked[0].score < self.settings.min_score:
             return None
         best = ranked[0].sentence
@@ -217,11 +219,11 @@ class Bot:
         p = asked[0]
         event = " ".join((question[: p.start] + question[p.end :]).replace(" in ?", "?").split())
         event = re.sub(r"\b(?:in|during|by)\s*(?=[?.!]|$)", "", event).strip()
-        dated = self._date_of(event)
+        ranked = rank_sentences(self.retriever.search(event), event, "when", self.index)
+        dated = self._date_of(event, ranked)
         if dated is None or dated.period.year == p.year and (p.month is None or dated.period.month in (None, p.month)):
             return None
-        found = self.retriever.search(event)
-        near = rank_sentences(found, event, "when", self.index)[:3]
+        near = ranked[:3]
         around = [self.index.previous[c.sentence.sid] for c in near]  # a date often opens the sentence before
         texts = [c.sentence.text for c in near] + [self.index.sentences[i].text for i in around if i >= 0]
         texts += [dated.date_sentence.text, dated.event_sentence.text]

@@ -229,13 +229,17 @@ def _several(question: str, rows: list[Fact], op: str, table: FactTable, finder:
     after = list({f.id: f for f in after}.values())
     if len(after) < 2 or len(after) == len(picked):
         return None
-    value = sum(f.value for f in after)
     a = after[0]
-    q = Quantity(format_quantity(a.kind, value, a.currency, a.unit if a.kind == "duration" else None), -1, -1, a.kind, value=value,
-                 currency=a.currency, scale=scale_of(value) if a.kind in ("money", "count") else None)
+    q = _computed(a.kind, sum(f.value for f in after), a.currency, a.unit if a.kind == "duration" else None)
     names = " and ".join(f.entity for f in after)
     markers = "".join(f"[{n}]" for n in range(1, len(sentences) + 1))
     return FigureReply(f"{text} {names} together: {q.text} (computed from these figures). {markers}", sentences, (q,), kind="derived")
+
+
+def _computed(kind: str, value: float, currency: str | None = None, unit: str | None = None) -> Quantity:
+    """A figure computed from rows, written the way the article writes its figures."""
+    return Quantity(format_quantity(kind, value, currency, unit), -1, -1, kind, value=value, currency=currency,
+                    scale=scale_of(value) if kind in ("money", "count") else None, unit=unit)
 
 
 def _inputs(rows: list[Fact], finder: SentenceFinder) -> tuple[str | None, tuple[Sentence, ...]]:
@@ -279,11 +283,7 @@ def _change(f: Fact, finder: SentenceFinder) -> FigureReply | None:
     s = finder.at(f.doc_id, f.start)
     if s is None:
         return None
-    kind = "percentage_points" if f.kind == "percent" else f.kind
-    gap = abs(f.high - f.low)
-    unit = f.unit if f.kind == "duration" else None
-    q = Quantity(format_quantity(kind, gap, f.currency, unit), -1, -1, kind, value=gap, currency=f.currency,
-                 scale=scale_of(gap) if kind in ("money", "count") else None, unit=unit)
+    q = _computed("percentage_points" if f.kind == "percent" else f.kind, abs(f.high - f.low), f.currency, f.unit if f.kind == "duration" else None)
     ends = re.findall(r"\d+(?:\.\d+)?", f.quote)  # the row keeps low <= high; the quote keeps the order
     direction = "down" if len(ends) >= 2 and float(ends[0]) > float(ends[-1]) else "up"
     text = f"{_possessive(f.entity)} {f.metric}: {f.quote}. [1] A change of {q.text} {direction} (computed from these figures). [1]"
@@ -293,13 +293,9 @@ def _change(f: Fact, finder: SentenceFinder) -> FigureReply | None:
 def _derive(a: Fact, b: Fact, op: str, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
     if (b.value or 0) > (a.value or 0) and op in ("difference", "compare"):
         a, b = b, a
-    sa, sb = finder.at(a.doc_id, a.start), finder.at(b.doc_id, b.start)
-    if sa is None or sb is None:
+    inputs, sentences = _inputs([a, b], finder)
+    if inputs is None:
         return None
-    same_sentence = sa.sid == sb.sid
-    ma, mb = "[1]", "[1]" if same_sentence else "[2]"
-    sentences = (sa,) if same_sentence else (sa, sb)
-    inputs = f"{_possessive(a.entity)} {a.metric}: {a.quote}. {ma} {_possessive(b.entity)} {b.metric}: {b.quote}. {mb}"
     if op == "compare":
         return FigureReply(inputs, sentences, kind="table")
     try:
@@ -309,10 +305,7 @@ def _derive(a: Fact, b: Fact, op: str, table: FactTable, finder: SentenceFinder)
                 return None
             q = Quantity(format_quantity("percent", round(share)), -1, -1, "percent", value=float(round(share)))
         elif op == "total":
-            value = a.value + b.value
-            kind = a.kind
-            q = Quantity(format_quantity(kind, value, a.currency, a.unit if kind == "duration" else None), -1, -1, kind, value=value,
-                         currency=a.currency, scale=scale_of(value) if kind in ("money", "count") else None)
+            q = _computed(a.kind, a.value + b.value, a.currency, a.unit if a.kind == "duration" else None)
         else:
             q = derive_difference(a, b)
     except ValueError:
@@ -322,8 +315,8 @@ def _derive(a: Fact, b: Fact, op: str, table: FactTable, finder: SentenceFinder)
         result = f"{_possessive(a.entity)} is about {q.text} of {_possessive(b.entity)}"
     else:
         result = f"{'together' if op == 'total' else 'a difference of'} {approx}{q.text}"
-    both = ma if same_sentence else f"{ma}{mb}"
-    text = f"{inputs} {result[0].upper()}{result[1:]} (computed from these figures). {both}"
+    markers = "".join(f"[{n}]" for n in range(1, len(sentences) + 1))
+    text = f"{inputs} {result[0].upper()}{result[1:]} (computed from these figures). {markers}"
     return FigureReply(text, sentences, (q,), kind="derived")
 
 

@@ -60,6 +60,17 @@ def snapshot(folder: Path) -> dict[str, tuple]:
     return out
 
 
+def finish(procs: list[subprocess.Popen]) -> list[tuple[str, str]]:
+    """Each process's (stdout, stderr); any still running after the wait is killed."""
+    try:
+        return [p.communicate(timeout=500) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def build_process(index: Path, corpus: Path = CORPUS) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bot", "--corpus", str(corpus), "--index", str(index), "index"],
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -265,13 +276,7 @@ def test_two_processes_loading_a_stale_index_build_it_once(index_dir: Path, tmp_
     old = generation(folder).name
     argv = [sys.executable, "-m", "bot", "--corpus", str(CORPUS), "--index", str(folder), "ask", FINE_Q, "--json"]
     procs = [subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    try:
-        outs = [p.communicate(timeout=500) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    outs = finish(procs)
     for p, (stdout, stderr) in zip(procs, outs, strict=True):
         assert p.returncode == 0, stderr[-2000:]
         assert "CNY 18.2 billion" in json.loads(stdout)["text"]
@@ -399,13 +404,7 @@ def test_two_builds_at_once_corrupt_nothing(index_dir: Path, tmp_path: Path) -> 
     (crashed / "store.json").write_text('{"documents": [')
 
     procs = [build_process(folder) for _ in range(2)]
-    try:
-        outs = [p.communicate(timeout=500) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    outs = finish(procs)
     for p, (stdout, stderr) in zip(procs, outs, strict=True):
         assert p.returncode == 0, stderr[-2000:]
         assert stdout.startswith("index built in "), stdout
