@@ -31,6 +31,8 @@ test: setup
 
 eval: setup
 	$(PY) -m eval
+	$(PY) -m eval --gold eval/heldout-a.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-a
+	$(PY) -m eval --gold eval/heldout-b.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-b
 
 bench: setup
 	$(PY) -m eval.bench --max-articles 100

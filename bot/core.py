@@ -7,15 +7,17 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from .chunking import is_heading
 from .compose import Choice, cite, extractive_answer, question_type, rank_sentences, refusal
 from .config import Settings
 from .elapsed import Dated, elapsed_answer, first_period
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import ENTITY_ALIASES, FactTable
 from .figures import FACT_MIN_SCORE, FigureReply, SentenceFinder, derived_answer, premise_answer, row_answer, rows_asked, table_answer
-from .followup import Lexicon, resolve_followup
+from .followup import Lexicon, asks_for_other, resolve_followup
 from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
 from .quantity import find_periods
@@ -31,7 +33,18 @@ LLM_PASSAGES = 6
 # A figure question that no row answers outright is still answered by quoting when a cited sentence
 # holds a row of the asked kind scoring at least this in the lookup (entity plus some metric words).
 WEAK_FACT_SCORE = 1.5
-_ASKS_TITLE = re.compile(r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b", re.I)
+_ASKS_TITLE = re.compile(r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b|\bthe headline\b", re.I)
+# "What is the article about?", "Summarize the piece", "The article's main claim in one line?": the
+# summary's words (or the subtitle's, or the first lines of a document without either).
+_ASKS_GIST = re.compile(
+    r"\b(?:article|piece|essay|story|text)\b(?:'s)?\s+(?:(?:is\s+)?about|(?:main|central|key|core)\s+(?:point|claim|argument|idea|message|thesis|takeaway)s?|thesis|gist|summary)\s*[?.!]*$"
+    r"|\b(?:(?:main|central|key|core)\s+(?:point|claim|argument|idea|message|thesis|takeaway)s?|thesis|gist|summary|tl;?dr)\b(?:\s+of)?\s+(?:the|this)\s+(?:article|piece|essay|story|text)\b"
+    r"|^\s*(?:please\s+)?(?:summari[sz]e|sum up)\s+(?:the|this|it)\b[^?]*$|^\s*tl;?dr\b",
+    re.I,
+)
+_ONE_LINE = re.compile(r"\b(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence)\b|\bone-liner\b", re.I)
+# Sentences quoted for a gist question ("in one line": one).
+GIST_SENTENCES = 2
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 # A question naming a person in a role ("Jack Ma ... as CEO in 2023") is checked against the best of
@@ -97,7 +110,8 @@ class Bot:
         standalone = resolve_followup(q, turns, self.lexicon)
         if self.llm is not None and turns and standalone != q:
             standalone = self.llm.condense(q, turns) or standalone
-        answer = self._answer(standalone)
+        said = turns[-1][1] if turns and standalone != q and asks_for_other(q, self.lexicon) else ""
+        answer = self._answer(standalone, said)
         if self.llm is not None and answer.answerable and answer.backend == "extractive" and not answer.notes:
             yield from self._llm_answer(standalone, answer, q)
             return
@@ -152,12 +166,26 @@ class Bot:
             raise InvalidQuestionError(f"check_figures takes text, not {type(text).__name__}.")
         return check_figures(text, self.facts)
 
-    def _answer(self, question: str) -> Answer:
-        """Premise check, then the fact table for figure questions, then extractive sentences; then the guard."""
+    def _answer(self, question: str, said: str = "") -> Answer:
+        """Premise check, then the fact table for figure questions, then extractive sentences; then the guard.
+        A question asking two figures ("How big was Alibaba's GMV and what share of the market did it
+        hold?") gets both answers, the second part read as a follow-up of the first.
+
+        `said` is the last answer's text when the question is a follow-up asking for something else:
+        quoting it again is a last resort."""
+        two = _TWO_PARTS.match(question)
+        if two is not None:
+            first = two.group(1).strip(" ,;:") + "?"
+            second = resolve_followup(two.group(2)[0].upper() + two.group(2)[1:], [(first, "")], self.lexicon)
+            if question_type(first) == question_type(second) == "figure":
+                return _joined(self._answer_one(first, said), self._answer_one(second, said), question)
+        return self._answer_one(question, said)
+
+    def _answer_one(self, question: str, said: str = "") -> Answer:
         reply = premise_answer(question, self.facts, self.finder)
         qtype = question_type(question)
         figure_question = qtype == "figure"
-        if reply is None and qtype in ("figure", "other"):  # "Who will lead ...?" is no arithmetic
+        if reply is None and qtype in ("figure", "how", "other"):  # "Who will lead ...?" is no arithmetic
             reply = derived_answer(question, self.facts, self.finder)
         if reply is None:
             reply = self._elapsed(question)
@@ -173,7 +201,9 @@ class Bot:
             return self._guarded(corrected)
         if _ASKS_TITLE.search(question):
             return self._title_answer(question)
-        answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score)
+        if _ASKS_GIST.search(question):
+            return self._gist_answer(question)
+        answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score, said)
         if figure_question and answer.answerable and len(self.facts) and not self._states_asked_figure(question, answer):
             # The table holds every figure the articles state; no row fits, so no figure answers it.
             return refusal(question, ranked, "that figure")
@@ -283,13 +313,32 @@ class Bot:
         rows = rows_asked(question, self.facts, WEAK_FACT_SCORE)
         return any(c.doc_id == f.doc_id and c.start <= f.start < c.end for f in rows for c in answer.citations)
 
+    def _best_document(self, question: str) -> str:
+        """The doc_id of the article a question about "the article" means: the best-matching one."""
+        found = self.retriever.search(question)
+        return self.index.chunks[found.chunk_ids[0]].doc_id if found.chunk_ids else next(iter(self.documents))
+
     def _title_answer(self, question: str) -> Answer:
         """The title line of the article (of the best-matching one when there are several)."""
-        found = self.retriever.search(question)
-        doc_id = self.index.chunks[found.chunk_ids[0]].doc_id if found.chunk_ids else next(iter(self.documents))
+        doc_id = self._best_document(question)
         title = next(s for s in self.index.sentences if s.doc_id == doc_id)
         text, cites = cite([Choice(title, 1.0)])
         return Answer(text=f"The article is titled: {text}", citations=cites, question=question, standalone_question=question)
+
+    def _gist_answer(self, question: str) -> Answer:
+        """The first sentences of the article's summary; of its subtitle, or of its body, when it has none."""
+        doc_id = self._best_document(question)
+        sentences = [s for s in self.index.sentences if s.doc_id == doc_id and not is_heading(s)]
+        for part in ("Summary", "Subtitle"):
+            chosen = [s for s in sentences if s.section == part]
+            if chosen:
+                break
+        else:
+            chosen = [s for s in sentences if s.section != "Title"]
+        n = 1 if _ONE_LINE.search(question) else GIST_SENTENCES
+        text, cites = cite([Choice(s, 1.0) for s in chosen[:n]])
+        return Answer(text=f"In the article's words: {text}", citations=cites, question=question, standalone_question=question,
+                      notes=["quoted the article's summary"])
 
     def _from_reply(self, question: str, reply: FigureReply) -> Answer:
         _, cites = cite([Choice(s, 1.0) for s in reply.sentences])
@@ -371,6 +420,39 @@ class Bot:
 
 
 _NUMBERISH = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion|trillion|half|third|quarter|double|triple)s?\b", re.I)
+
+
+# "<question>, and <wh-question>": two questions in one ("How big was X and what share did it hold?").
+_TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _joined(a: Answer, b: Answer, question: str) -> Answer:
+    """One answer from the answers to two parts of a question: the second's markers renumbered after
+    the first's (a passage both cite keeps its number). A part the article does not answer keeps its
+    "The article doesn't say ..." without pointing to a closest passage, unless both parts are refused."""
+    if not a.answerable and not b.answerable:
+        return Answer(text=a.text, citations=a.citations, answerable=False, question=question, standalone_question=question)
+    a, b = _without_pointer(a), _without_pointer(b)
+    cites = list(a.citations)
+    mapping = {}
+    for c in b.citations:
+        same = next((x for x in cites if (x.doc_id, x.start) == (c.doc_id, c.start)), None)
+        if same is None:
+            same = replace(c, n=len(cites) + 1)
+            cites.append(same)
+        mapping[c.n] = same.n
+    b_text = _MARKER.sub(lambda m: f"[{mapping[int(m.group(1))]}]", b.text)
+    shift = len(a.text) + 1
+    figures = list(a.figures) + [replace(f, start=f.start + shift, end=f.end + shift) for f in b.figures]
+    return Answer(text=f"{a.text} {b_text}", citations=cites, answerable=True, question=question, standalone_question=question,
+                  figures=figures, notes=list(dict.fromkeys(a.notes + b.notes)), backend=a.backend)
+
+
+def _without_pointer(answer: Answer) -> Answer:
+    if answer.answerable:
+        return answer
+    return Answer(text=answer.text.split(" The closest passage is:")[0], answerable=False, notes=answer.notes)
 
 
 def _unread_numbers(text: str, checks: list[FigureCheck]) -> list[str]:

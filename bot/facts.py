@@ -30,13 +30,14 @@ from .types import Fact, Quantity
 # names are recognised too, so a new document's rows need no entry here.
 ENTITY_ALIASES: dict[str, tuple[str, ...]] = {
     "Alibaba": ("Alibaba Group", "BABA"),
-    "Alibaba Cloud": ("Aliyun", "Alibaba's cloud", "Cloud Intelligence Group", "Alibaba Cloud Intelligence"),
+    "Alibaba Cloud": ("Aliyun", "Alibaba's cloud", "Cloud Intelligence Group", "Alibaba Cloud Intelligence", "cloud unit", "cloud arm", "cloud division",
+                      "cloud business", "cloud group"),
     "Taotian Group": ("Taotian",),
     "Taobao": (),
     "Tmall": (),
     "88VIP": (),
     "AIDC": ("Alibaba International Digital Commerce", "Alibaba International", "Alibaba's international business", "international business",
-             "international commerce", "overseas business"),
+             "international commerce", "overseas business", "international arm", "international unit", "overseas arm"),
     "Lazada": (),
     "AliExpress": (),
     "Cainiao": ("Cainiao Smart Logistics", "logistics arm", "logistics unit", "logistics business", "logistics corps"),
@@ -380,7 +381,7 @@ class FactTable:
         bare = question
         for m in reversed(mentions):
             bare = bare[: m.start] + " " + bare[m.end :]
-        asked = terms(bare)
+        asked = terms(_PER.sub(" ", bare))  # "price per share" asks for a price, not a share
         periods = find_periods(question)
         kinds = {k for pattern, ks in _KIND_HINTS if pattern.search(question) for k in ks}
         currency = next((c for pattern, c in _CURRENCY_HINTS if pattern.search(question)), None)
@@ -408,6 +409,9 @@ class FactTable:
         scored.sort(key=lambda fs: fs[0].period or "", reverse=True)
         scored.sort(key=lambda fs: fs[1] - UNMATCHED_TERM * fs[2], reverse=True)
         return [(f, score) for f, score, _ in scored]
+
+
+_PER = re.compile(r"\bper\s+[\w-]+", re.I)
 
 
 def _document_text(path: Path, doc_id: str) -> str:

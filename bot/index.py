@@ -36,7 +36,7 @@ from .types import Chunk, Document, Section, Sentence
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".lock"

@@ -28,9 +28,14 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+# "U.S.", "U.S" and "US" are one word ("What US policy ...?" meets "U.S. export restrictions"), and
+# not the pronoun "us".
+_US = re.compile(r"\bU\.S\.?(?![A-Za-z])|\bUS\b")
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, apostrophes and inner dots kept ("alibaba's", "u.s")."""
-    return _WORD.findall(text.lower())
+    return _WORD.findall(_US.sub("u.s", text).lower())
 
 
 def bm25_tokens(text: str) -> list[str]:

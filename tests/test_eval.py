@@ -283,3 +283,27 @@ def test_full_harness_writes_reports(index_dir, tmp_path, capsys):
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
     assert (code == 1) == bool(report["threshold_status"]["failed"])
     assert "reports:" in capsys.readouterr().out
+
+
+def test_gold_set_passes_its_checker(capsys):
+    from eval import check_gold
+
+    assert check_gold.main(["--gold", str(ROOT / "eval" / "gold.jsonl")]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["heldout-a.jsonl", "heldout-b.jsonl"])
+def test_held_out_sets_quote_the_article_and_do_not_repeat_the_gold_set(name):
+    from eval import check_gold
+
+    text = check_gold.DEFAULT_ARTICLE.read_text(encoding="utf-8")
+    spans = check_gold.section_spans(text)
+    gold = {t["user_input"].lower() for r in map(json.loads, (ROOT / "eval" / "gold.jsonl").read_text().splitlines()) for t in r.get("turns", [r])}
+    errors: list[str] = []
+    records = [json.loads(line) for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    for r in records:
+        turns = r.get("turns")
+        for k, unit in enumerate(turns or [r], 1):
+            check_gold.check_unit(unit, f"{r['id']} turn {k}", text, spans, errors, bool(turns))
+            assert unit["user_input"].lower() not in gold, unit["user_input"]
+    assert not errors, errors
+    assert len({r["id"] for r in records}) == len(records) >= 50

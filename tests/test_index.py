@@ -13,6 +13,7 @@ import pytest
 from bot import Bot, IndexCorruptError, IndexMissingError, IndexStaleError, Settings
 from bot import index as index_mod
 from bot.index import CURRENT, MANIFEST, build_index, load_index, staleness
+from bot.text import bm25_tokens
 
 from .conftest import CORPUS
 
@@ -147,3 +148,8 @@ def _really_read_only(folder: Path) -> bool:
     import os
 
     return not os.access(folder, os.W_OK)
+
+
+def test_us_spellings_are_one_token_and_not_the_pronoun():
+    assert bm25_tokens("U.S. export") == bm25_tokens("US export") == bm25_tokens("U.S export")
+    assert bm25_tokens("us") != bm25_tokens("US") and bm25_tokens("USB") != bm25_tokens("US")
