@@ -33,6 +33,7 @@ eval: setup
 	$(PY) -m eval
 	$(PY) -m eval --gold eval/heldout-a.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-a
 	$(PY) -m eval --gold eval/heldout-b.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-b
+	$(PY) -m eval --gold eval/heldout-c.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-c
 
 bench: setup
 	$(PY) -m eval.bench --max-articles 100

@@ -11,9 +11,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from .chunking import is_heading
-from .compose import Choice, cite, extractive_answer, question_type, rank_sentences, refusal
+from .compose import METRIC_NOUNS, Choice, cite, extractive_answer, question_type, rank_sentences, refusal
 from .config import Settings
-from .elapsed import Dated, elapsed_answer, first_period
+from .elapsed import Dated, elapsed_answer, first_period, order_answer
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import ENTITY_ALIASES, FactTable
 from .figures import FACT_MIN_SCORE, FigureReply, SentenceFinder, derived_answer, premise_answer, row_answer, rows_asked, table_answer
@@ -33,13 +33,19 @@ LLM_PASSAGES = 6
 # A figure question that no row answers outright is still answered by quoting when a cited sentence
 # holds a row of the asked kind scoring at least this in the lookup (entity plus some metric words).
 WEAK_FACT_SCORE = 1.5
-_ASKS_TITLE = re.compile(r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b|\bthe headline\b", re.I)
+_ASKS_TITLE = re.compile(
+    r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b"
+    r"|\bthe headline\s*(?:[?.!]|$)|\bthe headline (?:say|says|call|calls|read|reads|use|uses)\b",
+    re.I,
+)
 # "What is the article about?", "Summarize the piece", "The article's main claim in one line?": the
 # summary's words (or the subtitle's, or the first lines of a document without either).
+_GIST_NOUN = r"(?:(?:main|central|key|core)\s+(?:point|claim|argument|idea|message|thesis|takeaway)s?|thesis|gist|summary)"
+_DOCUMENT = r"(?:article|piece|essay|story|text)"
 _ASKS_GIST = re.compile(
-    r"\b(?:article|piece|essay|story|text)\b(?:'s)?\s+(?:(?:is\s+)?about|(?:main|central|key|core)\s+(?:point|claim|argument|idea|message|thesis|takeaway)s?|thesis|gist|summary)\s*[?.!]*$"
-    r"|\b(?:(?:main|central|key|core)\s+(?:point|claim|argument|idea|message|thesis|takeaway)s?|thesis|gist|summary|tl;?dr)\b(?:\s+of)?\s+(?:the|this)\s+(?:article|piece|essay|story|text)\b"
-    r"|^\s*(?:please\s+)?(?:summari[sz]e|sum up)\s+(?:the|this|it)\b[^?]*$|^\s*tl;?dr\b",
+    rf"\b{_DOCUMENT}\b(?:'s|’s)?\s+(?:(?:is\s+)?about|{_GIST_NOUN})(?:\s+(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence))?\s*[?.!]*$"
+    rf"|\b(?:{_GIST_NOUN}|tl;?dr)\b(?:\s+of)?\s+(?:the|this)\s+{_DOCUMENT}\b"
+    rf"|^\s*(?:please\s+)?(?:summari[sz]e|sum up)\s+(?:(?:the|this)\s+{_DOCUMENT}\b|it\s*[?.!]*$)|^\s*sum it up\b|^\s*tl;?dr\b",
     re.I,
 )
 _ONE_LINE = re.compile(r"\b(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence)\b|\bone-liner\b", re.I)
@@ -178,7 +184,13 @@ class Bot:
             first = two.group(1).strip(" ,;:") + "?"
             second = resolve_followup(two.group(2)[0].upper() + two.group(2)[1:], [(first, "")], self.lexicon)
             if question_type(first) == question_type(second) == "figure":
-                return _joined(self._answer_one(first, said), self._answer_one(second, said), question)
+                a, b = self._answer_one(first, said), self._answer_one(second, said)
+                names = self.lexicon.find(second)
+                if not b.answerable and len(names) == 1 and not _METRIC.search(second):
+                    # "... and how many did Taobao have?": the first part's question about Taobao
+                    second = resolve_followup(f"And {names[0][2]}?", [(first, "")], self.lexicon)
+                    b = self._answer_one(second, said)
+                return _joined(a, b, first, second, question)
         return self._answer_one(question, said)
 
     def _answer_one(self, question: str, said: str = "") -> Answer:
@@ -189,6 +201,8 @@ class Bot:
             reply = derived_answer(question, self.facts, self.finder)
         if reply is None:
             reply = self._elapsed(question)
+        if reply is None and (order := order_answer(question, self._date_of)):
+            reply = FigureReply(order[0], order[1], kind="order")
         if reply is None and figure_question:
             reply = table_answer(question, self.facts, self.finder, within=self._sections_named(question))
         if reply is not None:
@@ -199,11 +213,12 @@ class Bot:
         corrected = self._date_premise(question) or self._role_premise(question)
         if corrected is not None:
             return self._guarded(corrected)
-        if _ASKS_TITLE.search(question):
+        own = question.split(" — ")[0]  # a follow-up's own words, before the context a rewrite borrows
+        if _ASKS_TITLE.search(own):
             return self._title_answer(question)
-        if _ASKS_GIST.search(question):
-            return self._gist_answer(question)
-        answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score, said)
+        if _ASKS_GIST.search(own):
+            return self._guarded(self._gist_answer(question))
+        answer, ranked, _ = extractive_answer(question, self.retriever, self.settings.max_sentences, self.settings.min_score, said, self.lexicon.persons)
         if figure_question and answer.answerable and len(self.facts) and not self._states_asked_figure(question, answer):
             # The table holds every figure the articles state; no row fits, so no figure answers it.
             return refusal(question, ranked, "that figure")
@@ -338,13 +353,13 @@ class Bot:
         n = 1 if _ONE_LINE.search(question) else GIST_SENTENCES
         text, cites = cite([Choice(s, 1.0) for s in chosen[:n]])
         return Answer(text=f"In the article's words: {text}", citations=cites, question=question, standalone_question=question,
-                      notes=["quoted the article's summary"])
+                      notes=[f"quoted the article's {(cites[0].section if cites[0].section in ('Summary', 'Subtitle') else 'opening').lower()}"])
 
     def _from_reply(self, question: str, reply: FigureReply) -> Answer:
         _, cites = cite([Choice(s, 1.0) for s in reply.sentences])
         note = {"table": "answered from the fact table", "derived": "derived from fact-table rows", "premise": "checked the figure in the question against the fact table",
-                "elapsed": "computed from the dates of the cited passages"}[reply.kind]
-        return Answer(text=reply.text, citations=cites, answerable=True, question=question, standalone_question=question, notes=[note])
+                "elapsed": "computed from the dates of the cited passages", "order": "ordered by the dates of the cited passages", "period": "the fact table holds this figure for other periods only"}[reply.kind]
+        return Answer(text=reply.text, citations=cites, answerable=reply.kind != "period", question=question, standalone_question=question, notes=[note])
 
     def _guarded(self, answer: Answer, derived: tuple = ()) -> Answer:
         """Check every figure of the answer; repair or mark any the article does not support."""
@@ -425,34 +440,43 @@ _NUMBERISH = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|t
 # "<question>, and <wh-question>": two questions in one ("How big was X and what share did it hold?").
 _TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
 _MARKER = re.compile(r"\[(\d+)\]")
+_METRIC = re.compile(rf"\b(?:{METRIC_NOUNS})\b", re.I)
 
 
-def _joined(a: Answer, b: Answer, question: str) -> Answer:
-    """One answer from the answers to two parts of a question: the second's markers renumbered after
-    the first's (a passage both cite keeps its number). A part the article does not answer keeps its
-    "The article doesn't say ..." without pointing to a closest passage, unless both parts are refused."""
+def _joined(a: Answer, b: Answer, first: str, second: str, question: str) -> Answer:
+    """One answer from the answers to the two parts of a question. The second's markers are renumbered
+    after the first's; a passage the first already quotes keeps its number and is not quoted again. A
+    part the article does not answer says so by name, without pointing to a closest passage, unless
+    both parts are refused."""
     if not a.answerable and not b.answerable:
         return Answer(text=a.text, citations=a.citations, answerable=False, question=question, standalone_question=question)
-    a, b = _without_pointer(a), _without_pointer(b)
-    cites = list(a.citations)
-    mapping = {}
-    for c in b.citations:
+    cites, mapping, b_text = list(a.citations), {}, b.text
+    for c in b.citations if b.answerable else []:
         same = next((x for x in cites if (x.doc_id, x.start) == (c.doc_id, c.start)), None)
-        if same is None:
+        if same is not None:  # quoted already: keep the number, drop the repeated quote
+            b_text = b_text.replace(f" {c.text.strip()} [{c.n}]", "", 1) if not b_text.startswith(c.text.strip()) else b_text
+        else:
             same = replace(c, n=len(cites) + 1)
             cites.append(same)
         mapping[c.n] = same.n
-    b_text = _MARKER.sub(lambda m: f"[{mapping[int(m.group(1))]}]", b.text)
-    shift = len(a.text) + 1
-    figures = list(a.figures) + [replace(f, start=f.start + shift, end=f.end + shift) for f in b.figures]
-    return Answer(text=f"{a.text} {b_text}", citations=cites, answerable=True, question=question, standalone_question=question,
+    parts = [_refused_part(first, a) if not a.answerable else a.text]
+    parts.append(_refused_part(second, b) if not b.answerable else _MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", b_text))
+    if not a.answerable:
+        cites = [replace(c, n=i) for i, c in enumerate(cites[len(a.citations):], start=1)]
+        parts[1] = _MARKER.sub(lambda m: f"[{int(m.group(1)) - len(a.citations)}]", parts[1])
+    text = " ".join(parts)
+    figures, cursor = [], 0
+    for f in (a.figures if a.answerable else []) + (b.figures if b.answerable else []):
+        at = text.find(f.text, cursor)
+        if at >= 0:  # a figure of a dropped repeated quote is not in the text any more
+            figures.append(replace(f, start=at, end=at + len(f.text)))
+            cursor = at + len(f.text)
+    return Answer(text=text, citations=cites, answerable=True, question=question, standalone_question=question,
                   figures=figures, notes=list(dict.fromkeys(a.notes + b.notes)), backend=a.backend)
 
 
-def _without_pointer(answer: Answer) -> Answer:
-    if answer.answerable:
-        return answer
-    return Answer(text=answer.text.split(" The closest passage is:")[0], answerable=False, notes=answer.notes)
+def _refused_part(part: str, answer: Answer) -> str:
+    return f"On “{part}” the article doesn't say." if answer.text.startswith("The article doesn't say") else answer.text.split(" The closest passage is:")[0]
 
 
 def _unread_numbers(text: str, checks: list[FigureCheck]) -> list[str]:

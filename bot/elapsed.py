@@ -1,4 +1,5 @@
-"""Time between two events the article dates: "How many months after the Ant IPO was halted did the fine come?".
+"""Time between two events the article dates: "How many months after the Ant IPO was halted did the fine come?",
+and their order: "Did the memo come out before or after Eddie Wu became CEO?", "Which came first, A or B?".
 
 The question is split into its two events; `date_of` (given by the caller, which can search) finds
 the sentence that dates each one. The gap is computed from the two dates alone, shown with its
@@ -108,6 +109,36 @@ def elapsed_answer(question: str, date_of: Callable[[str], Dated | None]) -> Ela
     # The dates stay in the quoted sentences, so that each marker's sentence holds every figure it backs.
     text = f"{quotes} The time from the first date to the second is {figure_text} (computed from these dates). {markers}"
     return Elapsed(text, tuple(cited), figure)
+
+
+_FIRST = re.compile(r"^\s*(?:which|what)\s+(?:came|happened|comes|happens|was)\s+(?:first|earlier)\s*[,:;]?\s*(?P<a>.+?)\s*,?\s+or\s+(?P<b>.+?)\s*\?*\s*$", re.I)
+_BEFORE_OR_AFTER = re.compile(r"^\s*(?:did|was|were|is|has|had)\s+(?P<a>.+?)\s+(?:(?:happen|come|occur|take place)\s+)?before\s+or\s+after\s+(?P<b>.+?)\s*\?*\s*$", re.I)
+
+
+def order_answer(question: str, date_of: Callable[[str], Dated | None]) -> tuple[str, tuple[Sentence, ...]] | None:
+    """Which of two events came first, by the dates the article gives them: the answer's text with
+    [n] markers and the cited sentences; None unless both are dated, apart, to a comparable precision."""
+    m = _FIRST.match(question) or _BEFORE_OR_AFTER.match(question)
+    if m is None:
+        return None
+    names = (m.group("a").strip(" ,"), m.group("b").strip(" ,"))
+    a, b = date_of(names[0]), date_of(names[1])
+    if a is None or b is None or a.date_sentence.sid == b.date_sentence.sid:
+        return None
+    ka, kb = (a.period.year, a.period.month or 0), (b.period.year, b.period.month or 0)
+    if ka == kb or (ka[0] == kb[0] and 0 in (ka[1], kb[1])):
+        return None  # the same date, or a year against a month of that year
+    cited = sorted({s.sid: s for d in (a, b) for s in (d.date_sentence, d.event_sentence)}.values(), key=lambda s: s.sid)
+    n = {s.sid: i for i, s in enumerate(cited, 1)}
+    quotes = " ".join(f"{s.text.strip()} [{n[s.sid]}]" for s in cited)
+    if m.re is _FIRST:
+        (early, d1), (late, d2) = sorted(((names[0], a), (names[1], b)), key=lambda nd: (nd[1].period.year, nd[1].period.month or 0))
+        lead = (f"“{early}” came first: the article dates it to {d1.period.text} [{n[d1.date_sentence.sid]}], "
+                f"and “{late}” to {d2.period.text} [{n[d2.date_sentence.sid]}].")
+    else:
+        lead = (f"{'Before' if ka < kb else 'After'}: the article dates “{names[0]}” to {a.period.text} [{n[a.date_sentence.sid]}] "
+                f"and “{names[1]}” to {b.period.text} [{n[b.date_sentence.sid]}].")
+    return f"{lead} {quotes}", tuple(cited)
 
 
 def first_period(text: str) -> Period | None:

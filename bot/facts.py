@@ -165,6 +165,7 @@ _METRIC_WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _OPEN_BRACKET = re.compile(r"\s*\(\s*")
 _PERIOD_FORMAT = re.compile(r"\d{4}(?:-(?:0[1-9]|1[0-2]))?")
 _CURRENCY_FORMAT = re.compile(r"[A-Z]{3}")
+_PER = re.compile(r"\bper\s+[\w-]+", re.I)  # the denominator of a rate ("price per share"), no metric of its own
 _KIND_HINTS = (
     (re.compile(r"\bhow (?:many|long)\b", re.I), ("count", "duration")),
     (re.compile(r"\bhow (?:much|big|large)\b|\bcost|\bspen[dt]\b|\bpa(?:y|id)\b", re.I), ("money",)),
@@ -409,9 +410,6 @@ class FactTable:
         scored.sort(key=lambda fs: fs[0].period or "", reverse=True)
         scored.sort(key=lambda fs: fs[1] - UNMATCHED_TERM * fs[2], reverse=True)
         return [(f, score) for f, score, _ in scored]
-
-
-_PER = re.compile(r"\bper\s+[\w-]+", re.I)
 
 
 def _document_text(path: Path, doc_id: str) -> str:

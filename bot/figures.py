@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .facts import FactTable, affinity
 from .guard import check_figures, derive_difference
-from .quantity import format_quantity, scale_of
+from .quantity import find_periods, format_quantity, scale_of
 from .types import Fact, FigureCheck, Quantity, Sentence
 
 # A table row answers a figure question when its lookup score reaches this. Measured on the gold set
@@ -50,6 +50,10 @@ _YES_NO = re.compile(r"^(?:is|was|were|are|did|does|do|has|have|had|can|could)\b
 _BAD = ("mismatch", "period_mismatch", "entity_mismatch", "over_precise")
 
 
+_GROWTH = re.compile(r"\bgrowth\b", re.I)
+_ASKS_GROWTH = re.compile(r"\b(?:grow\w*|fast\w*|quick\w*|speed\w*|pace|rate|accelerat\w*|decelerat\w*|increas\w*|ris(?:e|es|ing)|rose|expan\w*|slow\w*|chang\w*|surg\w*|jump\w*|up|down|double\w*|triple\w*)\b", re.I)
+
+
 @dataclass(frozen=True)
 class FigureReply:
     """A composed figure answer: text with [n] markers, the cited sentences in marker order, derived figures."""
@@ -57,7 +61,7 @@ class FigureReply:
     text: str
     sentences: tuple[Sentence, ...]
     derived: tuple[Quantity, ...] = ()
-    kind: str = "table"  # table, derived, premise, elapsed
+    kind: str = "table"  # table, derived, premise, elapsed, period (the figure for another period than the one asked)
 
 
 class SentenceFinder:
@@ -115,7 +119,23 @@ def table_answer(question: str, table: FactTable, finder: SentenceFinder, doc_id
         ranked.sort(key=lambda f: not any(f.doc_id == d and a <= f.start < b for d, a, b in within))
     if not ranked:
         return None
+    asked = find_periods(question)
+    if asked and ranked[0].period and not any(f.period and p.covers(f.period) for f in ranked for p in asked):
+        return _other_periods(ranked, asked[0].text, table, finder)
     return row_answer(ranked[0], table, finder)
+
+
+def _other_periods(ranked: list[Fact], asked: str, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
+    """ "Alibaba's share in 2022?" when the article gives 2021 and 2024: those, and not a figure for 2022."""
+    best = ranked[0]
+    rows = sorted({f.id: f for f in ranked if f.entity == best.entity and f.metric == best.metric and f.period}.values(), key=lambda f: f.period or "")
+    sentences = [s for s in dict.fromkeys(finder.at(f.doc_id, f.start) for f in rows) if s is not None]
+    if not sentences:
+        return None
+    n = {s.sid: i for i, s in enumerate(sentences, start=1)}
+    given = " ".join(f"{describe(f, table)}. [{n[finder.at(f.doc_id, f.start).sid]}]" for f in rows)
+    quotes = " ".join(f"{s.text.strip()} [{n[s.sid]}]" for s in sentences)
+    return FigureReply(f"The article doesn't give {_possessive(best.entity)} {best.metric} for {asked}. {given} {quotes}", tuple(sentences), kind="period")
 
 
 def row_answer(f: Fact, table: FactTable, finder: SentenceFinder) -> FigureReply | None:
@@ -125,9 +145,13 @@ def row_answer(f: Fact, table: FactTable, finder: SentenceFinder) -> FigureReply
 
 
 def rows_asked(question: str, table: FactTable, min_score: float, doc_ids: list[str] | None = None) -> list[Fact]:
-    """Rows the lookup scores at least `min_score`, of a kind the question can be asking for, best first."""
+    """Rows the lookup scores at least `min_score`, of a kind the question can be asking for, best first.
+    A growth rate answers only a question about growth: "What percentage of Alibaba's revenue comes from
+    cloud?" is not "cloud revenue growth from 3% to 13%"."""
     kinds = asked_kinds(question)
-    return [f for f, score in table.lookup(question, doc_ids) if score >= min_score and (not kinds or f.kind in kinds)]
+    growth = bool(_ASKS_GROWTH.search(question))
+    return [f for f, score in table.lookup(question, doc_ids)
+            if score >= min_score and (not kinds or f.kind in kinds) and (growth or not _GROWTH.search(f.metric))]
 
 
 def asked_kinds(question: str) -> frozenset[str]:

@@ -82,7 +82,7 @@ class Lexicon:
         singles = {n.lower() for n in names if " " not in n}
         persons = {
             n for n in names
-            if len(n.split()) == 2 and all(w.isalpha() for w in n.split())
+            if len(n.split()) == 2 and all(w.isalpha() and w[0].isupper() for w in n.split())
             and n.split()[-1].lower() not in _ORG_SUFFIXES and n.split()[0].lower() not in singles
         }
         # The first word of a multi-word name stands for it in conversation ("Tencent" for "Tencent Cloud").
@@ -249,7 +249,8 @@ def _swap_target(old: list[tuple[int, int, str]], new_name: str, lexicon: Lexico
     """Which name of the previous question the new one replaces: same kind (person/organisation) first."""
     new_is_person = new_name in lexicon.persons
     same_kind = [o for o in old if (o[2] in lexicon.persons) == new_is_person and o[2].lower() != new_name.lower()]
-    pool = same_kind or old
+    named = [o for o in same_kind if not (o[2].isupper() and len(o[2]) <= 4)]  # "DAU", "GMV": terms, not who is asked about
+    pool = named or same_kind or old
     # A name followed by "'s" is usually the subject being asked about ("Pinduoduo's GMV").
     return pool[0]
 
