@@ -34,6 +34,7 @@ eval: setup
 	$(PY) -m eval --gold eval/heldout-a.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-a
 	$(PY) -m eval --gold eval/heldout-b.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-b
 	$(PY) -m eval --gold eval/heldout-c.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-c
+	$(PY) -m eval --gold eval/heldout-d.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-d
 
 bench: setup
 	$(PY) -m eval.bench --max-articles 100

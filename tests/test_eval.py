@@ -291,7 +291,7 @@ def test_gold_set_passes_its_checker(capsys):
     assert check_gold.main(["--gold", str(ROOT / "eval" / "gold.jsonl")]) == 0, capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["heldout-a.jsonl", "heldout-b.jsonl", "heldout-c.jsonl"])
+@pytest.mark.parametrize("name", ["heldout-a.jsonl", "heldout-b.jsonl", "heldout-c.jsonl", "heldout-d.jsonl"])
 def test_held_out_sets_quote_the_article_and_do_not_repeat_the_gold_set(name):
     from eval import check_gold
 
