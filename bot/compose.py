@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .chunking import is_heading
 from .index import Index
 from .retrieval import Retrieval, Retriever
+from .text import own_words
 from .types import Answer, Citation, Sentence
 
 # Bonus (or malus) on a sentence's retrieval score when it carries what the question type asks for.
@@ -74,7 +75,7 @@ _WH_START = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:who|whom|whose|what|when
 def question_type(question: str) -> str:
     """One of figure, when, who, why, how (manner), other. For a follow-up rewritten as "<own words> —
     <previous question>" (followup.py), the type of its own words when they are a question."""
-    own = question.split(" — ")[0]
+    own = own_words(question)
     if _WH_START.match(own):
         question = own  # "Any downside — What does AI mean ...?" reads as the question it continues
     for name, pattern in (("why", _Q_WHY), ("when", _Q_WHEN), ("who", _Q_WHO), ("figure", _Q_FIGURE), ("how", _Q_HOW)):
@@ -127,17 +128,19 @@ def _is_not_name(word: str) -> bool:
     return word in _NOT_NAMES or (word.isupper() and len(word) <= 3)
 
 
-def _has_feature(qtype: str, text: str, question: str, topic: str = "", around: str = "") -> bool:
-    """A who-answer names someone the question does not (role words alone, "a former executive", do
-    not count: with them evidence hit@1 fell 1.1 points), in a passage about what the question names
-    (`around`: the sentence, the one before it and its heading; "Who runs Cainiao ...?" is not answered
-    by a sentence on Eddie Wu's focus); other types carry a figure, date or cause."""
-    if qtype != "who":
-        return bool(_FEATURE[qtype].search(text))
+def _names_asked(question: str, topic: str) -> set[str]:
+    """The names a question holds, lower-cased, leaving out the words of the document's title."""
+    skip = {w.lower() for w in re.findall(r"[A-Za-z0-9&-]+", topic)}
+    return {w.lower() for w in _CAPWORD.findall(question) if not _is_not_name(w) and w.lower() not in skip}
+
+
+def _names_someone_asked(text: str, question: str, topic: str, asked: set[str], around: str) -> bool:
+    """A who-answer names someone the question does not (role words alone, "a former executive", do not
+    count: with them evidence hit@1 fell 1.1 points), in a passage about what the question names (`asked`,
+    from `_names_asked`; `around`: the sentence, the one before it and its heading): "Who runs Cainiao
+    ...?" is not answered by a sentence on Eddie Wu's focus."""
     if not new_names(text, question, topic):
         return False
-    skip = {w.lower() for w in re.findall(r"[A-Za-z0-9&-]+", topic)}
-    asked = {w.lower() for w in _CAPWORD.findall(question) if not _is_not_name(w) and w.lower() not in skip}
     return not asked or bool(asked & {w.lower() for w in _CAPWORD.findall(around)})
 
 
@@ -169,22 +172,28 @@ def rank_sentences(found: Retrieval, question: str, qtype: str, index: Index, sa
         # gamble.") seldom says why; the next sentence of its paragraph usually does.
         lexical = dict(zip(found.sentence_ids, found.lexical_scores, strict=False))
         for sid, score in list(scores.items()):
-            s, nxt = sentences[sid], sid + 1
-            if lexical.get(sid, 0.0) < ECHO_COVERAGE or _HAS_CAUSE.search(s.text) or nxt >= len(sentences) or index.previous[nxt] != sid:
+            nxt = sid + 1
+            if lexical.get(sid, 0.0) < ECHO_COVERAGE or _HAS_CAUSE.search(sentences[sid].text) or nxt >= len(sentences):
                 continue
-            if "\n" not in index.documents[s.doc_id].text[s.end : sentences[nxt].start]:
+            if index.paragraph_previous(nxt) == sid:
                 scores[nxt] = max(scores.get(nxt, -1.0), score)
     meta = bool(_Q_META.search(question))
     called = _called(question) if qtype == "other" else None
+    asked: dict[str, set[str]] = {}  # by document title
     out = []
     for sid, score in scores.items():
         s = sentences[sid]
         if is_heading(s):
             score -= 0 if meta else HEADING_MALUS
-        elif qtype in _FEATURE:
+        elif qtype == "who":
+            topic = index.documents[s.doc_id].title
+            if topic not in asked:
+                asked[topic] = _names_asked(question, topic)
             prev = index.previous[sid]
             around = f"{s.section} {sentences[prev].text if prev >= 0 else ''} {s.text}"
-            score += TYPE_BONUS if _has_feature(qtype, s.text, question, index.documents[s.doc_id].title, around) else -TYPE_MALUS
+            score += TYPE_BONUS if _names_someone_asked(s.text, question, topic, asked[topic], around) else -TYPE_MALUS
+        elif qtype in _FEATURE:
+            score += TYPE_BONUS if _FEATURE[qtype].search(s.text) else -TYPE_MALUS  # a figure, date, cause or manner
         if called is not None and called.search(s.text):
             score += TYPE_BONUS
         if said and s.text.strip() in said:
@@ -216,18 +225,19 @@ def with_setting(picked: list[Choice], qtype: str, index: Index) -> list[Choice]
         return picked
     best = picked[0].sentence
     if not feature.search(best.text):
-        text = index.documents[best.doc_id].text
-        sid, start = best.sid, best.start
+        sid = best.sid
         for _ in range(SETTING_LOOKBACK if qtype == "when" else 1):
-            prev_id = index.previous[sid]
-            if prev_id < 0 or "\n" in text[index.sentences[prev_id].end:start]:
+            sid = index.paragraph_previous(sid)
+            if sid < 0:
                 break
-            prev = index.sentences[prev_id]
-            if feature.search(prev.text):
-                picked = [Choice(prev, picked[0].score)] + [c for c in picked if c.sentence.sid != prev.sid]
-                break
-            sid, start = prev_id, prev.start
+            if feature.search(index.sentences[sid].text):
+                return _led_by(index.sentences[sid], picked)
     return picked
+
+
+def _led_by(sentence: Sentence, picked: list[Choice]) -> list[Choice]:
+    """`picked` with `sentence` quoted first (at the best score), not twice."""
+    return [Choice(sentence, picked[0].score)] + [c for c in picked if c.sentence.sid != sentence.sid]
 
 
 def cite(sentences: list[Choice], start_n: int = 1) -> tuple[str, list[Citation]]:
@@ -288,12 +298,12 @@ def extractive_answer(question: str, retriever: Retriever, max_sentences: int, m
         return refusal(question, ranked), ranked, found
     index = retriever.index
     picked = with_setting(select(ranked, max_sentences), qtype, index)[:max_sentences]
-    own = question.split(" — ")[0]  # the answer-type checks hold only for what a follow-up itself asks
+    own = own_words(question)  # the answer-type checks hold only for what a follow-up itself asks
     asks_name = bool(_Q_WHO.search(own) or _Q_WHICH_NAMED.search(own))
     if asks_name and not _names_someone(picked, question, persons):
-        prev = index.previous[picked[0].sentence.sid]  # "... took over from Daniel Zhang ..." before "... a 'peacetime CEO'"
-        if prev >= 0 and "\n" not in index.documents[picked[0].sentence.doc_id].text[index.sentences[prev].end:picked[0].sentence.start]:
-            picked = [Choice(index.sentences[prev], picked[0].score)] + [c for c in picked if c.sentence.sid != prev][: max_sentences - 1]
+        prev = index.paragraph_previous(picked[0].sentence.sid)  # "... took over from Daniel Zhang ..." before "... a 'peacetime CEO'"
+        if prev >= 0:
+            picked = _led_by(index.sentences[prev], picked)[:max_sentences]
     if asks_name and not _names_someone(picked, question, persons):
         return refusal(question, ranked, "who" if qtype == "who" else "which"), ranked, found
     if _Q_WHEN.search(own) and not _dates_something(picked):

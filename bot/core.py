@@ -23,7 +23,7 @@ from .index import Index, build_index, load_index, staleness
 from .quantity import find_periods
 from .retrieval import Retriever
 from .session import Chat
-from .text import bm25_tokens
+from .text import bm25_tokens, own_words
 from .types import Answer, Document, FigureCheck
 
 log = logging.getLogger("bot")
@@ -42,13 +42,14 @@ _ASKS_TITLE = re.compile(
 # summary's words (or the subtitle's, or the first lines of a document without either).
 _GIST_NOUN = r"(?:(?:main|central|key|core)\s+(?:point|claim|argument|idea|message|thesis|takeaway)s?|thesis|gist|summary)"
 _DOCUMENT = r"(?:article|piece|essay|story|text)"
+_IN_ONE_LINE = r"(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence)"
 _ASKS_GIST = re.compile(
-    rf"\b{_DOCUMENT}\b(?:'s|’s)?\s+(?:(?:is\s+)?about|{_GIST_NOUN})(?:\s+(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence))?\s*[?.!]*$"
+    rf"\b{_DOCUMENT}\b(?:'s|’s)?\s+(?:(?:is\s+)?about|{_GIST_NOUN})(?:\s+{_IN_ONE_LINE})?\s*[?.!]*$"
     rf"|\b(?:{_GIST_NOUN}|tl;?dr)\b(?:\s+of)?\s+(?:the|this)\s+{_DOCUMENT}\b"
     rf"|^\s*(?:please\s+)?(?:summari[sz]e|sum up)\s+(?:(?:the|this)\s+{_DOCUMENT}\b|it\s*[?.!]*$)|^\s*sum it up\b|^\s*tl;?dr\b",
     re.I,
 )
-_ONE_LINE = re.compile(r"\b(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence)\b|\bone-liner\b", re.I)
+_ONE_LINE = re.compile(rf"\b{_IN_ONE_LINE}\b|\bone-liner\b", re.I)
 # Sentences quoted for a gist question ("in one line": one).
 GIST_SENTENCES = 2
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
@@ -213,7 +214,7 @@ class Bot:
         corrected = self._date_premise(question) or self._role_premise(question)
         if corrected is not None:
             return self._guarded(corrected)
-        own = question.split(" — ")[0]  # a follow-up's own words, before the context a rewrite borrows
+        own = own_words(question)  # a follow-up's own words, before the context a rewrite borrows
         if _ASKS_TITLE.search(own):
             return self._title_answer(question)
         if _ASKS_GIST.search(own):
@@ -245,14 +246,12 @@ class Bot:
         period = first_period(best.text)
         if period is not None:
             return Dated(best, best, period)
-        prev_id = self.index.previous[best.sid]
+        prev_id = self.index.paragraph_previous(best.sid)
         if prev_id < 0:
             return None
         prev = self.index.sentences[prev_id]
         period = first_period(prev.text)
-        if period is None or "\n" in self.documents[best.doc_id].text[prev.end:best.start]:
-            return None
-        return Dated(prev, best, period)
+        return None if period is None else Dated(prev, best, period)
 
     def _date_premise(self, question: str) -> Answer | None:
         """ "Why did Alibaba withdraw the Cainiao IPO in 2022?" when the article dates that event to
@@ -330,6 +329,8 @@ class Bot:
 
     def _best_document(self, question: str) -> str:
         """The doc_id of the article a question about "the article" means: the best-matching one."""
+        if len(self.documents) == 1:
+            return next(iter(self.documents))
         found = self.retriever.search(question)
         return self.index.chunks[found.chunk_ids[0]].doc_id if found.chunk_ids else next(iter(self.documents))
 

@@ -97,18 +97,18 @@ def elapsed_answer(question: str, date_of: Callable[[str], Dated | None]) -> Ela
     number = _WORDS[value] if value < len(_WORDS) else str(value)
     figure_text = f"{number} {unit_word}{'s' if value != 1 else ''}"
     figure = Quantity(figure_text, -1, -1, "duration", value=float(value), unit=unit_word)
-    cited: list[Sentence] = []
-    for d in (a, b):
-        for s in (d.date_sentence, d.event_sentence):
-            if all(s.sid != c.sid for c in cited):
-                cited.append(s)
-    cited.sort(key=lambda s: s.sid)
-    quotes = " ".join(f"{s.text.strip()} [{n}]" for n, s in enumerate(cited, 1))
-    number_of = {s.sid: n for n, s in enumerate(cited, 1)}
+    cited, number_of, quotes = _quoted(a, b)
     markers = "".join(f"[{number_of[d.date_sentence.sid]}]" for d in (a, b))  # the two sentences holding the dates
     # The dates stay in the quoted sentences, so that each marker's sentence holds every figure it backs.
     text = f"{quotes} The time from the first date to the second is {figure_text} (computed from these dates). {markers}"
-    return Elapsed(text, tuple(cited), figure)
+    return Elapsed(text, cited, figure)
+
+
+def _quoted(a: Dated, b: Dated) -> tuple[tuple[Sentence, ...], dict[int, int], str]:
+    """The sentences dating two events, in document order: them, their marker numbers by sid, and the quotes."""
+    cited = tuple(sorted({s.sid: s for d in (a, b) for s in (d.date_sentence, d.event_sentence)}.values(), key=lambda s: s.sid))
+    number_of = {s.sid: n for n, s in enumerate(cited, 1)}
+    return cited, number_of, " ".join(f"{s.text.strip()} [{number_of[s.sid]}]" for s in cited)
 
 
 _FIRST = re.compile(r"^\s*(?:which|what)\s+(?:came|happened|comes|happens|was)\s+(?:first|earlier)\s*[,:;]?\s*(?P<a>.+?)\s*,?\s+or\s+(?P<b>.+?)\s*\?*\s*$", re.I)
@@ -128,9 +128,7 @@ def order_answer(question: str, date_of: Callable[[str], Dated | None]) -> tuple
     ka, kb = (a.period.year, a.period.month or 0), (b.period.year, b.period.month or 0)
     if ka == kb or (ka[0] == kb[0] and 0 in (ka[1], kb[1])):
         return None  # the same date, or a year against a month of that year
-    cited = sorted({s.sid: s for d in (a, b) for s in (d.date_sentence, d.event_sentence)}.values(), key=lambda s: s.sid)
-    n = {s.sid: i for i, s in enumerate(cited, 1)}
-    quotes = " ".join(f"{s.text.strip()} [{n[s.sid]}]" for s in cited)
+    cited, n, quotes = _quoted(a, b)
     if m.re is _FIRST:
         (early, d1), (late, d2) = sorted(((names[0], a), (names[1], b)), key=lambda nd: (nd[1].period.year, nd[1].period.month or 0))
         lead = (f"“{early}” came first: the article dates it to {d1.period.text} [{n[d1.date_sentence.sid]}], "
@@ -138,7 +136,7 @@ def order_answer(question: str, date_of: Callable[[str], Dated | None]) -> tuple
     else:
         lead = (f"{'Before' if ka < kb else 'After'}: the article dates “{names[0]}” to {a.period.text} [{n[a.date_sentence.sid]}] "
                 f"and “{names[1]}” to {b.period.text} [{n[b.date_sentence.sid]}].")
-    return f"{lead} {quotes}", tuple(cited)
+    return f"{lead} {quotes}", cited
 
 
 def first_period(text: str) -> Period | None:

@@ -129,11 +129,12 @@ def _other_periods(ranked: list[Fact], asked: str, table: FactTable, finder: Sen
     """ "Alibaba's share in 2022?" when the article gives 2021 and 2024: those, and not a figure for 2022."""
     best = ranked[0]
     rows = sorted({f.id: f for f in ranked if f.entity == best.entity and f.metric == best.metric and f.period}.values(), key=lambda f: f.period or "")
-    sentences = [s for s in dict.fromkeys(finder.at(f.doc_id, f.start) for f in rows) if s is not None]
-    if not sentences:
+    at = {f.id: finder.at(f.doc_id, f.start) for f in rows}
+    if any(s is None for s in at.values()):
         return None
+    sentences = list(dict.fromkeys(at.values()))
     n = {s.sid: i for i, s in enumerate(sentences, start=1)}
-    given = " ".join(f"{describe(f, table)}. [{n[finder.at(f.doc_id, f.start).sid]}]" for f in rows)
+    given = " ".join(f"{describe(f, table)}. [{n[at[f.id].sid]}]" for f in rows)
     quotes = " ".join(f"{s.text.strip()} [{n[s.sid]}]" for s in sentences)
     return FigureReply(f"The article doesn't give {_possessive(best.entity)} {best.metric} for {asked}. {given} {quotes}", tuple(sentences), kind="period")
 

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .text import CONTEXT_MARK, borrowed
+
 _NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
 _NOT_NAMES = frozenset(
     """the a an in on at by for of and or but as to it its this that these those he she they we our their his her
@@ -163,7 +165,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
     """
     if not history or not needs_rewrite(question, lexicon):
         return question
-    prev_q = history[-1][0].split(" — ")[-1]  # a fallback rewrite carries its context after the dash
+    prev_q = borrowed(history[-1][0])  # a fallback rewrite carries its context after the dash
     q = question.strip()
     pair = _between(q, history, lexicon)
     if pair:
@@ -183,15 +185,15 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
     topic = _thing_referent(prev_q, lexicon, with_noun=True)
     if not topic or " " not in topic or topic.lower() in rewritten.lower():
         topic = _strip_q(prev_q)
-    return f"{_strip_q(rewritten)} — {topic}?"
+    return f"{_strip_q(rewritten)}{CONTEXT_MARK}{topic}?"
 
 
 def _between(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
     """ "What's the gap?" after questions about Pinduoduo's DAU and then Taobao's: the gap between the two."""
     if not _GAP.search(q) or lexicon.find(q) or len(history) < 2:
         return None
-    prev_q = history[-1][0].split(" — ")[-1]
-    latest, earlier = lexicon.find(prev_q), lexicon.find(history[-2][0].split(" — ")[-1])
+    prev_q = borrowed(history[-1][0])
+    latest, earlier = lexicon.find(prev_q), lexicon.find(borrowed(history[-2][0]))
     if not latest or not earlier or latest[0][2].lower() == earlier[0][2].lower():
         return None
     s, e, name = latest[0]
@@ -224,7 +226,7 @@ def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: L
     swapped = _swap_possessed(rest, prev_q)
     if swapped:
         return swapped
-    return f"{rest[:1].upper()}{rest[1:]} — {_strip_q(prev_q)}?"  # the follow-up's own words first (retrieval.py)
+    return f"{rest[:1].upper()}{rest[1:]}{CONTEXT_MARK}{_strip_q(prev_q)}?"  # the follow-up's own words first (retrieval.py)
 
 
 def _swap_possessed(rest: str, prev_q: str) -> str | None:
@@ -262,7 +264,7 @@ def _surface(text: str, found: tuple[int, int, str]) -> str:
 
 def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
     """Replace the first person pronoun, and the first thing pronoun or bare demonstrative, by their referents."""
-    prev_q = history[-1][0].split(" — ")[-1]
+    prev_q = borrowed(history[-1][0])
     out = q
     if _PERSON_PRONOUN.search(out):
         person = _person_referent(history, lexicon)
@@ -275,7 +277,7 @@ def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) 
         plural = word in ("they", "them", "their", "theirs")
         thing = (_who_frame(prev_q) or _name_pair(prev_q, lexicon)) if plural else None
         for earlier, _ in reversed(history):  # the latest earlier question that names something
-            thing = thing or _thing_referent(earlier.split(" — ")[-1], lexicon, with_noun=word == "it")
+            thing = thing or _thing_referent(borrowed(earlier), lexicon, with_noun=word == "it")
         if thing:
             out = _sub_at(out, m, thing)
     else:
@@ -313,7 +315,7 @@ def _sub_at(text: str, m: re.Match[str], referent: str) -> str:
 def _person_referent(history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
     """Who 'he/she' means: the latest person named, or role asked about ("Alibaba's CEO"), in earlier questions."""
     for prev_q, _ in reversed(history):
-        prev_q = prev_q.split(" — ")[-1]
+        prev_q = borrowed(prev_q)
         for _, _, name in lexicon.find(prev_q):
             if name in lexicon.persons:
                 return name

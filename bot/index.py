@@ -69,6 +69,14 @@ class Index:
     bm25: object  # bm25s.BM25 over chunk tokens
     encoder: Encoder
 
+    def paragraph_previous(self, sid: int) -> int:
+        """The sentence before `sid` in its paragraph (same section, no line break between), or -1."""
+        prev = self.previous[sid]
+        if prev < 0:
+            return -1
+        s, p = self.sentences[sid], self.sentences[prev]
+        return -1 if "\n" in self.documents[s.doc_id].text[p.end : s.start] else prev
+
 
 def staleness(corpus_dir: str | Path, index_dir: str | Path, settings: Settings) -> str | None:
     """Why the index must be (re)built, or None when it matches the corpus and settings."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from .config import Settings
 from .index import Index
-from .text import PREFIX_CHARS, bm25_tokens, content_terms, match_keys
+from .text import PREFIX_CHARS, bm25_tokens, content_terms, match_keys, own_words
 
 # Sentence score = W_DENSE * cosine + W_LEXICAL * idf-weighted term coverage + W_CHUNK * chunk fusion
 # score normalised to [0, 1]. Cosine and coverage each blend the sentence alone with the sentence read
@@ -29,7 +29,7 @@ W_LEXICAL = 0.50
 W_CHUNK = 0.20
 CONTEXT_DENSE = 0.7
 CONTEXT_LEXICAL = 0.6
-# A follow-up rewritten as "<its own words> — <the previous question>" (followup.py) is about its own
+# A follow-up rewritten as "<its own words> — <the previous question>" (text.CONTEXT_MARK) is about its own
 # words first: the borrowed words count this much in lexical coverage ("What's the ultimate variable?"
 # after "Where is Alibaba placing its future bets?" then cites "AI is the ultimate variable").
 CONTEXT_QUERY_WEIGHT = 0.5
@@ -129,7 +129,7 @@ class Retriever:
         own = np.asarray(idx.sentence_vectors[sids]) @ qv
         ctx = np.asarray(idx.context_vectors[sids]) @ qv
         dense = (1 - CONTEXT_DENSE) * own + CONTEXT_DENSE * ctx
-        own_terms = set(bm25_tokens(question.split(" — ")[0]))
+        own_terms = set(bm25_tokens(own_words(question)))
         keys = [(t, t[:PREFIX_CHARS], self.idf(t) * (1.0 if t in own_terms else CONTEXT_QUERY_WEIGHT)) for t in terms]
         weight = sum(w for _, _, w in keys) or 1.0
         lexical = []

@@ -33,6 +33,20 @@ def _stem(word: str) -> str:
 _US = re.compile(r"\bU\.S\.?(?![A-Za-z])|\bUS\b")
 
 
+# A follow-up rewritten with borrowed context reads "<its own words> — <the previous question>" (followup.py).
+CONTEXT_MARK = " — "
+
+
+def own_words(question: str) -> str:
+    """A question's own words, without the context a follow-up rewrite borrows after CONTEXT_MARK."""
+    return question.split(CONTEXT_MARK)[0]
+
+
+def borrowed(question: str) -> str:
+    """The question a follow-up rewrite borrows its context from (the question itself when it borrows none)."""
+    return question.split(CONTEXT_MARK)[-1]
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens, apostrophes and inner dots kept ("alibaba's", "u.s")."""
     return _WORD.findall(_US.sub("u.s", text).lower())
