@@ -2,7 +2,7 @@
 
     from bot import Bot
     bot = Bot.load()
-    answer = bot.ask("How big was the antitrust fine Alibaba received in April 2021?")
+    answer = bot.ask("How big was the antitrust fine Acme received in April 2021?")
     answer.text, answer.citations
 """
 

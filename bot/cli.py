@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|chat|index|facts extract`. Reads the environment; prints errors as one line."""
+"""Command line: `python -m bot ask|chat|index|facts extract|questions`. Reads the environment; prints errors as one line."""
 
 from __future__ import annotations
 
@@ -42,12 +42,17 @@ def _parser() -> argparse.ArgumentParser:
     fsub = facts.add_subparsers(dest="facts_command", required=True)
     ext = fsub.add_parser("extract", help="draft fact-table rows (JSONL) for a document, to review by hand")
     ext.add_argument("doc", help="a document path, or a doc_id in the corpus folder")
+    q = sub.add_parser("questions", help="regenerate a document's build-time questions with the local LLMs (doc2query)", add_help=False)
+    q.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of `python -m bot.doc2query` (a document path, --models, --out)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (1 for a BotError, printed as one line)."""
-    args = _parser().parse_args(argv)
+    args, extra = _parser().parse_known_args(argv)
+    if extra and args.command != "questions":
+        _parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("bot").setLevel(logging.INFO)
     try:
@@ -73,6 +78,10 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "facts":
         return _facts_extract(args)
+    if args.command == "questions":
+        from .doc2query import main as questions_main
+
+        return questions_main(args.rest + args.extra)
 
     from .core import Bot
 

@@ -28,8 +28,8 @@ TOKENIZER_FILE = "tokenizer.json"
 ONNX_META_FILE = "onnx.json"
 ONNX_TOLERANCE = 1e-5
 _CHECK_TEXTS = (
-    "How big was the antitrust fine Alibaba received in April 2021?",
-    "And Douyin's?",
+    "How big was the antitrust fine Acme received in April 2021?",
+    "And Hooli's?",
     "A longer sentence about cloud market shares, price wars, and the role of artificial intelligence in growth.",
 )
 
@@ -164,6 +164,16 @@ def export_onnx(encoder: TorchEncoder, folder: str | Path) -> bool:
             (folder / name).unlink(missing_ok=True)
         return False
     return True
+
+
+def verify_onnx(encoder: TorchEncoder, folder: str | Path) -> bool:
+    """True when the export in `folder` gives the same normalised vectors as `encoder` (within ONNX_TOLERANCE)."""
+    try:
+        diff = float(np.abs(OnnxEncoder(folder).encode(list(_CHECK_TEXTS)) - encoder.encode(list(_CHECK_TEXTS))).max())
+    except Exception as e:  # a damaged or partial export is simply made again
+        log.info("the shared ONNX export in %s is unusable (%s); exporting again", folder, e)
+        return False
+    return diff <= ONNX_TOLERANCE
 
 
 def _pooling_mode(pooling) -> str | None:  # noqa: ANN001 - a sentence-transformers Pooling module

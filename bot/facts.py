@@ -23,84 +23,11 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .errors import FactTableError
+from .knowledge import Knowledge
 from .quantity import KINDS, Period, find_periods, find_quantities
+from .resources import SYNONYMS
 from .types import Fact, Quantity
 
-# Names readers and LLMs use for the corpus's companies, by canonical entity. The table's own entity
-# names are recognised too, so a new document's rows need no entry here.
-ENTITY_ALIASES: dict[str, tuple[str, ...]] = {
-    "Alibaba": ("Alibaba Group", "BABA"),
-    "Alibaba Cloud": ("Aliyun", "Alibaba's cloud", "Cloud Intelligence Group", "Alibaba Cloud Intelligence", "cloud unit", "cloud arm", "cloud division",
-                      "cloud business", "cloud group"),
-    "Taotian Group": ("Taotian",),
-    "Taobao": (),
-    "Tmall": (),
-    "88VIP": (),
-    "AIDC": ("Alibaba International Digital Commerce", "Alibaba International", "Alibaba's international business", "international business",
-             "international commerce", "overseas business", "international arm", "international unit", "overseas arm"),
-    "Lazada": (),
-    "AliExpress": (),
-    "Cainiao": ("Cainiao Smart Logistics", "logistics arm", "logistics unit", "logistics business", "logistics corps"),
-    "Ant Group": ("Ant Financial", "Ant"),
-    "Pinduoduo": ("PDD", "PDD Holdings"),
-    "Temu": (),
-    "SHEIN": ("Shein",),
-    "Douyin E-commerce": ("Douyin", "TikTok's Chinese sibling", "TikTok's Chinese twin", "ByteDance's Douyin"),
-    "ByteDance": (),
-    "TikTok": (),
-    "Huawei Cloud": (),
-    "Huawei": (),
-    "Tencent Cloud": (),
-    "Tencent": (),
-    "JD.com": ("JD",),
-    "Meituan": (),
-    "Amazon": (),
-}
-# A parent's name may stand for its parts' figures ("Alibaba's 33% cloud share"), not the reverse;
-# "Tencent" thereby means Tencent Cloud in a sentence about cloud share.
-PARENT = {
-    "Alibaba Cloud": "Alibaba", "Taotian Group": "Alibaba", "AIDC": "Alibaba", "Cainiao": "Alibaba", "Ant Group": "Alibaba",
-    "Taobao": "Taotian Group", "Tmall": "Taotian Group", "88VIP": "Taotian Group", "Lazada": "AIDC", "AliExpress": "AIDC",
-    "Douyin E-commerce": "ByteDance", "TikTok": "ByteDance", "Huawei Cloud": "Huawei", "Tencent Cloud": "Tencent",
-}  # fmt: skip
-# The article treats these parts as the whole ("Taotian Group (Taobao and Tmall)"), both ways.
-EQUIVALENT = frozenset({("Taobao", "Taotian Group"), ("Tmall", "Taotian Group")})
-
-# Metric words readers use, by the term(s) rows are matched on. Longer phrases win over their words.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "dau": ("daily active users", "daily active user", "daily users", "daily active", "daus", "dau"),
-    "mau": ("monthly active users", "monthly users", "maus", "mau"),
-    "user": ("people who use", "people use", "people using", "user numbers", "user base", "users", "user", "customers", "consumers", "shoppers", "buyers"),
-    "gmv": ("gross merchandise volume", "gross merchandise value", "merchandise volume", "merchandise value", "transaction volume", "value of goods traded",
-            "value of goods sold", "goods traded", "goods sold", "gmv", "sales"),
-    "share": ("market share", "share of the market", "share", "slice", "portion"),
-    "stock": ("shares", "stock", "stocks"),
-    "buyback stock": ("share buybacks", "share buyback", "share repurchases", "share repurchase", "stock buybacks", "stock buyback"),
-    "fine": ("fine", "fined", "fines", "penalty", "penalties", "penalised", "penalized", "antitrust", "anti-monopoly", "monopoly"),
-    "buyback": ("buybacks", "buyback", "buy-back", "buy back", "buying back", "bought back", "repurchases", "repurchase", "repurchased", "repurchasing"),
-    "authorized": ("authorized", "authorised", "authorization", "authorisation", "approved", "remaining", "still available"),
-    "growth": ("growth", "grow", "grows", "grew", "growing", "grown", "increase", "increased", "rise", "rose", "re-accelerated", "reaccelerated", "accelerated", "accelerate", "re-accelerate"),
-    "revenue": ("revenues", "revenue", "turnover", "top line", "top-line", "income"),
-    "loss": ("losses", "loss", "losing", "lose", "lost", "deficit"),
-    "member": ("members", "member", "membership", "memberships", "subscribers", "subscriber"),
-    "discount": ("discounts", "discount", "discounted", "discounting", "price cuts", "price cut", "cut prices", "cheaper"),
-    "ai": ("artificial intelligence", "ai-related", "ai"),
-    "ebita": ("adjusted ebita", "ebita", "ebitda", "profits", "profit", "profitability", "earnings"),
-    "improvement": ("improvements", "improvement", "improve", "improved", "improving"),
-    "ecommerce": ("e-commerce", "ecommerce", "online shopping", "online retail"),
-    "cloud": ("cloud computing", "cloud"),
-    "ipo": ("initial public offering", "public offering", "listing", "ipos", "ipo"),
-    "halt": ("halted", "halt", "halting", "suspended", "suspend", "stopped", "pulled"),
-    "reverse": ("reversals", "reversal", "reversed", "reverse", "u-turn", "u-turns", "canceled", "cancelled", "cancel", "cancellation", "withdrawn", "withdrawal", "withdrew", "scrapped"),
-    "rival": ("competitors", "competitor", "challengers", "challenger", "rivals", "rival", "enemies", "enemy"),
-    "stake": ("minority stakes", "minority stake", "stakes", "stake", "minority"),
-    "group": ("business groups", "business group", "divisions", "division", "units", "groups", "group"),
-    "quarter": ("quarterly", "quarters", "quarter"),
-    "year": ("years", "year"),
-    "month": ("months", "month"),
-    "hour": ("hours", "hour"),
-    "battlefield": ("battlefields", "battlefield", "fronts"),
-}  # fmt: skip
 _STOPWORDS = frozenset(
     """a an the of in on at by for to from with and or but as is are was were be been being has have had do does did
     how what which who whom whose when where why much many big large fast high low long deep far there their its it
@@ -111,10 +38,10 @@ _STOPWORDS = frozenset(
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'’+][A-Za-z0-9]+)*")
 
 
-def _phrase_index() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+def phrase_index(synonyms: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
     """Synonym phrases by first word, longest first, so one pass over a text's words folds them."""
     index: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-    for term, phrases in SYNONYMS.items():
+    for term, phrases in synonyms.items():
         for p in phrases:
             words = tuple(p.split())
             index.setdefault(words[0], []).append((words, tuple(term.split())))
@@ -123,7 +50,7 @@ def _phrase_index() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
     return index
 
 
-_PHRASES = _phrase_index()
+_GENERAL_PHRASES = phrase_index(SYNONYMS)
 
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
 _ABBREVIATIONS = frozenset(
@@ -165,16 +92,6 @@ _METRIC_WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _OPEN_BRACKET = re.compile(r"\s*\(\s*")
 _PERIOD_FORMAT = re.compile(r"\d{4}(?:-(?:0[1-9]|1[0-2]))?")
 _CURRENCY_FORMAT = re.compile(r"[A-Z]{3}")
-_PER = re.compile(r"\bper\s+[\w-]+", re.I)  # the denominator of a rate ("price per share"), no metric of its own
-_KIND_HINTS = (
-    (re.compile(r"\bhow (?:many|long)\b", re.I), ("count", "duration")),
-    (re.compile(r"\bhow (?:much|big|large)\b|\bcost|\bspen[dt]\b|\bpa(?:y|id)\b", re.I), ("money",)),
-    (re.compile(r"\b(?:share|percent|percentage|proportion|rate|how fast|growth|discount)", re.I), ("percent",)),
-)  # fmt: skip
-# Ranking penalty per metric word of the question that a row's metric lacks (the score a row is
-# judged on stays as it is).
-UNMATCHED_TERM = 0.1
-_CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re.compile(r"\b(?:yuan|rmb|cny|renminbi)\b", re.I), "CNY"))
 
 REQUIRED = {"id": str, "doc_id": str, "entity": str, "metric": str, "kind": str, "quote": str, "start": int, "end": int}
 OPTIONAL = {
@@ -199,14 +116,15 @@ class Mention:
     end: int
 
 
-def terms(text: str) -> frozenset[str]:
+def terms(text: str, phrases: dict | None = None) -> frozenset[str]:
     """The metric terms of a text: synonyms folded ("penalty" -> fine), other words lightly stemmed."""
+    phrases = _GENERAL_PHRASES if phrases is None else phrases
     words = _TOKEN.findall(text.lower())
     out: set[str] = set()
     i, n = 0, len(words)
     while i < n:
         w = words[i]
-        for phrase, folded in _PHRASES.get(w, ()):
+        for phrase, folded in phrases.get(w, ()):
             k = len(phrase)
             if k == 1 or tuple(words[i : i + k]) == phrase:
                 out.update(folded)
@@ -235,21 +153,6 @@ def _stem(w: str) -> str:
     if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
         return w[:-1]
     return w
-
-
-@lru_cache(maxsize=4096)
-def affinity(named: str, entity: str) -> float:
-    """How well a name in a text stands for a row's entity: 1 same, 0.6 its parent or equivalent, 0 not."""
-    if named == entity:
-        return 1.0
-    if (named, entity) in EQUIVALENT or (entity, named) in EQUIVALENT:
-        return 0.6
-    parent = PARENT.get(entity)
-    while parent is not None:
-        if parent == named:
-            return 0.6
-        parent = PARENT.get(parent)
-    return 0.0
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -306,6 +209,7 @@ class FactTable:
 
     facts: tuple[Fact, ...] = ()
     texts: dict[str, str] = field(default_factory=dict)
+    knowledge: Knowledge = field(default_factory=Knowledge)
     by_id: dict[str, Fact] = field(init=False, repr=False)
     by_doc: dict[str, list[Fact]] = field(init=False, repr=False)
     by_entity: dict[str, list[Fact]] = field(init=False, repr=False)
@@ -324,7 +228,7 @@ class FactTable:
         return len(self.facts)
 
     @classmethod
-    def load(cls, corpus_dir: str | Path) -> FactTable:
+    def load(cls, corpus_dir: str | Path, knowledge: Knowledge | None = None) -> FactTable:
         """Read and validate every `*.facts.jsonl` in `corpus_dir` (none there: an empty table)."""
         folder = Path(corpus_dir)
         if not folder.is_dir():
@@ -350,7 +254,7 @@ class FactTable:
                     )
                 if f.id not in by_id[other].linked:
                     raise FactTableError(f"{where[other]}: row {other!r} does not link back to {f.id!r}; add {f.id!r} to its linked list.")
-        return cls(tuple(facts), texts)
+        return cls(tuple(facts), texts, knowledge if knowledge is not None else Knowledge.load(folder))
 
     def rows(self, doc_ids: Iterable[str] | None = None) -> list[Fact]:
         """The rows of the given documents (all rows when None)."""
@@ -360,7 +264,7 @@ class FactTable:
 
     @cached_property
     def _entity_pattern(self) -> tuple[re.Pattern[str], dict[str, str]]:
-        names = {a: e for e, aliases in ENTITY_ALIASES.items() for a in (e, *aliases)}
+        names = {a: e for e, aliases in self.knowledge.aliases.items() for a in (e, *aliases)}
         names.update({f.entity: f.entity for f in self.facts})
         alternation = "|".join(re.escape(n).replace("'", "['’]") for n in sorted(names, key=len, reverse=True))
         return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])"), {n.replace("’", "'"): e for n, e in names.items()}
@@ -373,43 +277,57 @@ class FactTable:
     @cached_property
     def metric_terms(self) -> dict[str, frozenset[str]]:
         """Each row's metric terms, by id."""
-        return {f.id: terms(f.metric) for f in self.facts}
+        return {f.id: self.terms(f.metric) for f in self.facts}
 
-    def lookup(self, question: str, doc_ids: Iterable[str] | None = None) -> list[tuple[Fact, float]]:
-        """The rows a question asks for, best first, scored by entity, metric words, period and kind."""
-        mentions = self.entities_in(question)
-        named = {m.entity for m in mentions}
-        bare = question
-        for m in reversed(mentions):
-            bare = bare[: m.start] + " " + bare[m.end :]
-        asked = terms(_PER.sub(" ", bare))  # "price per share" asks for a price, not a share
-        periods = find_periods(question)
-        kinds = {k for pattern, ks in _KIND_HINTS if pattern.search(question) for k in ks}
-        currency = next((c for pattern, c in _CURRENCY_HINTS if pattern.search(question)), None)
-        scored = []
+    @cached_property
+    def _phrases(self) -> dict:
+        return phrase_index(self.knowledge.synonyms)
+
+    def terms(self, text: str) -> frozenset[str]:
+        """The metric terms of a text with this corpus's synonyms (see `terms`)."""
+        return terms(text, self._phrases)
+
+    def affinity(self, named: str, entity: str) -> float:
+        return self.knowledge.affinity(named, entity)
+
+    def candidates(self, query: object, doc_ids: Iterable[str] | None = None, any_entity: bool = False) -> list[tuple[Fact, dict[str, float]]]:
+        """The rows a question may ask for, each with the features the row model (`rows.py`) weighs,
+        in a stable order (latest period first, numbers before words for one figure, document order).
+
+        `query` is a `query.Query`: its mentions, metric terms, periods, kind hints, asked kinds and currency.
+        A row is a candidate when it is of an entity the question names (or none is named) and shares a
+        metric word with it, or is of the very entity named and of a kind the question hints at."""
+        named = {m.entity for m in query.mentions}
+        asked = query.metric_terms
         rows = self.rows(doc_ids)
         # Metric words the question uses that some row's metric holds: a row lacking one of them is
         # about something else or broader ("AI revenue growth" is not plain "revenue growth").
         metric_words = asked & frozenset().union(*(self.metric_terms[f.id] for f in rows)) if rows else frozenset()
+        out = []
         for f in sorted(rows, key=lambda f: f.start):
-            entity = max((affinity(n, f.entity) for n in named), default=0.0)
-            if named and entity == 0:
-                continue
+            entity = max((self.affinity(n, f.entity) for n in named), default=0.0)
             metric = self.metric_terms[f.id]
             overlap = len(asked & metric)
-            if overlap == 0 and not (entity == 1.0 and f.kind in kinds):
+            if named and entity == 0 and not (any_entity and overlap):
                 continue
-            score = entity + (overlap / len(metric) + 0.25 * overlap if metric else 0.0)
-            if periods and f.period:
-                score += 0.5 if any(p.covers(f.period) for p in periods) else -1.0
-            score += 0.15 * (f.kind in kinds) + 0.3 * (currency is not None and f.currency == currency)
-            scored.append((f, round(score, 4), len(metric_words - metric)))
-        # Ties go to the latest period (what a reader asking "now" wants), then to numbers over words
-        # for one figure ("1%-4%" over "low single digits"), then to document order.
-        scored.sort(key=lambda fs: fs[0].qualifier not in (None, "from"))
-        scored.sort(key=lambda fs: fs[0].period or "", reverse=True)
-        scored.sort(key=lambda fs: fs[1] - UNMATCHED_TERM * fs[2], reverse=True)
-        return [(f, score) for f, score, _ in scored]
+            if overlap == 0 and not (entity == 1.0 and f.kind in query.kind_hints):
+                continue
+            covers = [p.covers(f.period) for p in query.periods] if f.period else []
+            out.append((f, {
+                "entity": entity, "unnamed": float(not named), "overlap": float(overlap),
+                "coverage": overlap / len(metric) if metric else 0.0,
+                "asked_coverage": overlap / len(metric_words) if metric_words else 0.0,
+                "unmatched": float(len(metric_words - metric)),
+                "period_match": float(any(covers)), "period_conflict": float(bool(covers) and not any(covers)),
+                "kind_hint": float(f.kind in query.kind_hints),
+                "kind_conflict": float(bool(query.figure_kinds) and f.kind not in query.figure_kinds),
+                "currency": float(bool(query.currency) and f.currency == query.currency),
+                "growth_unasked": float(not query.growth and "growth" in metric),
+                "hedged": float(f.qualifier not in (None, "from")),
+            }))  # fmt: skip
+        out.sort(key=lambda fx: fx[0].qualifier not in (None, "from"))
+        out.sort(key=lambda fx: fx[0].period or "", reverse=True)
+        return out
 
 
 def _document_text(path: Path, doc_id: str) -> str:

@@ -1,9 +1,9 @@
 """Follow-up resolution without an LLM: rewrite a follow-up into the standalone question it means.
 
-A question is rewritten only when it needs it: it opens like an ellipsis ("And Douyin's?", "What
-about Tencent?"), leans on a pronoun ("When did he take over?"), or is too short to stand alone
+A question is rewritten only when it needs it: it opens like an ellipsis ("And Hooli's?", "What
+about Globex?"), leans on a pronoun ("When did he take over?"), or is too short to stand alone
 ("When?"). The rewrite uses the previous turn's standalone question and the names the corpus uses
-(`Lexicon`): a new name replaces the old one ("Tencent" after "Alibaba Cloud" becomes "Tencent
+(`Lexicon`): a new name replaces the old one ("Globex" after "Acme Cloud" becomes "Globex
 Cloud"), a pronoun is replaced by what it points to, and anything else keeps the previous question
 as context. A self-contained question comes back unchanged. This module does not search or answer.
 """
@@ -15,21 +15,25 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .resources import ORG_SUFFIXES, ROLE_WORDS, SYNONYMS
 from .text import CONTEXT_MARK, borrowed
 
 _NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
 _NOT_NAMES = frozenset(
     """the a an in on at by for of and or but as to it its this that these those he she they we our their his her
     what when where who why how which is was are were do does did has have had after before under over with from
-    if while since then also yet so not no just once alibaba's forget understanding""".split()
+    if while since then also yet so not no just once forget understanding""".split()
 )
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
-_ORG_SUFFIXES = frozenset("cloud group store logistics e-commerce commerce intelligence wenwen services company".split())
 _LEAD = re.compile(r"^(?:and|but|so|also|plus|then)?\s*(?:what|how)\s+about\b|^(?:and|but|also|plus|so)\b|^for\b", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|theirs)\b", re.I)
 # A demonstrative standing alone ("When was that?", "Why did it do that?"), not "that reform".
-_DEMONSTRATIVE_BARE = re.compile(r"\b(?:that|this)\b(?=\s*(?:\?|$|happen|mean|come|compare|do\b|start|end))", re.I)
+_DEMONSTRATIVE_BARE = re.compile(r"\b(?:that|this)\b(?=\s*(?:\?|$|happen|mean|come|compare|do\b|start|end|in\s+(?:us\s+|u\.s\.\s+)?(?:dollars|yuan|usd|cny|rmb|euros?)\b))", re.I)
+# Capitalised words that are metrics and roles ("GMV", "IPO", "CEO"), not things a reader points back to.
+_TERMS = frozenset(w for phrases in SYNONYMS.values() for p in phrases for w in p.split()) | frozenset(r.lower() for r in ROLE_WORDS)
+# A demonstrative with its noun ("that IPO", "this division"): the thing the last question was about.
+_DEMONSTRATIVE_NOUN = re.compile(r"\b(?:that|this|those|these)\s+(?!(?:is|was|are|were|has|had|will|would|can|could|does|did|do|it|the|a|an|year|time|way|much|many|point|case|matter)\b)([A-Za-z][\w-]*)", re.I)
 _PERIOD = re.compile(r"\b(?:(?:in|by|since|until|for|during)\s+)?(?:(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+)?(?:19|20)\d{2}\b", re.I)
 _WH = re.compile(r"^(?:who|whom|whose|what|when|where|why|how|which)\b", re.I)
 _WHO_FRAME = re.compile(r"^who(?:'s|\s+is|\s+was|\s+are|\s+were)\s+(.+?)(?:\s+(?:now|today|currently))?\s*\?*$", re.I)
@@ -57,7 +61,7 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         # Two alternations compiled once, longest name first: ordinary words match only as capitalised,
-        # every other name in any case ("douyin").
+        # every other name in any case ("hooli").
         self._patterns = []
         for group, flags in ((self.common, 0), (frozenset(self.names) - self.common, re.I)):
             ordered = sorted(group, key=lambda n: (-len(n), n))
@@ -82,12 +86,14 @@ class Lexicon:
                         inside.add(name)
         names = {n for n in counts if n in inside} | {n for n in extra if n}
         singles = {n.lower() for n in names if " " not in n}
+        # A person: two capitalised words, neither of them used as an ordinary lower-case word of the
+        # corpus ("Price Power" and "User First" are headings and slogans, not people).
         persons = {
             n for n in names
-            if len(n.split()) == 2 and all(w.isalpha() and w[0].isupper() for w in n.split())
-            and n.split()[-1].lower() not in _ORG_SUFFIXES and n.split()[0].lower() not in singles
+            if len(n.split()) == 2 and all(w.isalpha() and w[0].isupper() and w.lower() not in lower for w in n.split())
+            and n.split()[-1].lower() not in ORG_SUFFIXES and n.split()[0].lower() not in singles
         }
-        # The first word of a multi-word name stands for it in conversation ("Tencent" for "Tencent Cloud").
+        # The first word of a multi-word name stands for it in conversation ("Globex" for "Globex Cloud").
         names |= {n.split()[0] for n in list(names) if " " in n and n not in persons and n.split()[0][:1].isupper() and n.split()[0].lower() not in _NOT_NAMES}
         common = frozenset(n for n in names if n.lower() in lower)
         return cls(tuple(sorted(names, key=lambda n: (-len(n), n))), frozenset(persons), common)
@@ -106,7 +112,7 @@ class Lexicon:
         return sorted(found)
 
     def expand(self, new: str, old: str) -> str:
-        """`new` given the suffix of the name it replaces: "Tencent" for "Alibaba Cloud" is "Tencent Cloud"."""
+        """`new` given the suffix of the name it replaces: "Globex" for "Acme Cloud" is "Globex Cloud"."""
         old_words = old.split()
         if len(old_words) > 1:
             candidate = f"{new} {old_words[-1]}"
@@ -133,7 +139,7 @@ def needs_rewrite(question: str, lexicon: Lexicon) -> bool:
     if _LEAD.match(q) or _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE.sub("", q)):
         return True
     words = re.findall(r"[\w'-]+", q)
-    if _DEMONSTRATIVE_BARE.search(q) or (_LEANS_ON_BEFORE.search(q) and not lexicon.find(q)):
+    if _DEMONSTRATIVE_BARE.search(q) or _DEMONSTRATIVE_NOUN.search(q) or (_LEANS_ON_BEFORE.search(q) and not lexicon.find(q)):
         return True
     return len(words) <= _NAMELESS_WORDS and not lexicon.find(q)
 
@@ -143,14 +149,14 @@ _BARE_WH = re.compile(r"^(?:who|whom|whose|what|when|where|why|how|which)(?:'s|�
 
 def asks_for_other(question: str, lexicon: Lexicon) -> bool:
     """True for a follow-up that asks for something the last answer did not say ("And the risks?",
-    "What about Tencent?", "Any downside?"); False for one that asks more about the same thing
+    "What about Globex?", "Any downside?"); False for one that asks more about the same thing
     ("When did he take over?", "Why?", "Which came first?"), which the same passage may well answer again."""
     q = question.strip()
     lead = _LEAD.match(q)
     if lead:
         q = q[lead.end():].strip(" ,")
         if not _WH.match(q):
-            return True  # "And the risks?", "What about Tencent?"; "And who is it meant for?" reads on
+            return True  # "And the risks?", "What about Globex?"; "And who is it meant for?" reads on
     if _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE.sub("", q)) or _DEMONSTRATIVE_BARE.search(q) or _BARE_WH.match(q):
         return False
     if re.match(r"which\b", q, re.I):
@@ -174,9 +180,9 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
     if lead:
         rest = q[lead.end():].strip(" ,?") or q
         if _WH.match(rest) and (lexicon.find(rest) or len(rest.split()) > _SHORT_WORDS):
-            q = rest[0].upper() + rest[1:] + "?"  # "So how far is it ahead of Huawei?" is a full question
+            q = rest[0].upper() + rest[1:] + "?"  # "So how far is it ahead of Initech?" is a full question
             if not needs_rewrite(q, lexicon):
-                return q  # "And what happened to Ant Group's IPO in November 2020?" stands alone
+                return q  # "And what happened to Wayne Group's IPO in November 2020?" stands alone
         else:
             return _ellipsis(rest, prev_q, history, lexicon)
     rewritten = _replace_pronouns(q, history, lexicon)
@@ -189,7 +195,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
 
 
 def _between(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
-    """ "What's the gap?" after questions about Pinduoduo's DAU and then Taobao's: the gap between the two."""
+    """ "What's the gap?" after questions about Umbrella's DAU and then Vandelay's: the gap between the two."""
     if not _GAP.search(q) or lexicon.find(q) or len(history) < 2:
         return None
     prev_q = borrowed(history[-1][0])
@@ -199,7 +205,7 @@ def _between(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str | 
     s, e, name = latest[0]
     other = earlier[0][2]
     possessive = prev_q[e:e + 2] in ("'s", "’s")
-    if possessive:  # "What's the gap between Pinduoduo's and Taobao's DAU in February 2021?"
+    if possessive:  # "What's the gap between Umbrella's and Vandelay's DAU in February 2021?"
         return f"{_strip_q(q)} between {other}'s and {name}{_strip_q(prev_q[e:])}?"
     return f"{_strip_q(q)}: {prev_q[:s]}{other} and {name}{prev_q[e:]}"
 
@@ -209,7 +215,7 @@ def _unresolved(q: str) -> bool:
 
 
 def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
-    """'And Douyin's?' / 'What about Tencent?' / 'And by 2024?' against the previous question."""
+    """'And Hooli's?' / 'What about Globex?' / 'And by 2024?' against the previous question."""
     new = lexicon.find(rest)
     old = lexicon.find(prev_q)
     if new and old:
@@ -230,8 +236,8 @@ def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: L
 
 
 def _swap_possessed(rest: str, prev_q: str) -> str | None:
-    """ "Alibaba Cloud's overall revenue" after "How fast is Alibaba Cloud's AI revenue growing?" is
-    "How fast is Alibaba Cloud's overall revenue growing?": the same owner, another thing of the same head noun."""
+    """ "Acme Cloud's overall revenue" after "How fast is Acme Cloud's AI revenue growing?" is
+    "How fast is Acme Cloud's overall revenue growing?": the same owner, another thing of the same head noun."""
     m = re.fullmatch(r"(.+?(?:'s|’s))\s+((?:[\w-]+\s+){0,2}([\w-]+))", rest.strip(" ?"))
     if not m:
         return None
@@ -253,7 +259,7 @@ def _swap_target(old: list[tuple[int, int, str]], new_name: str, lexicon: Lexico
     same_kind = [o for o in old if (o[2] in lexicon.persons) == new_is_person and o[2].lower() != new_name.lower()]
     named = [o for o in same_kind if not (o[2].isupper() and len(o[2]) <= 4)]  # "DAU", "GMV": terms, not who is asked about
     pool = named or same_kind or old
-    # A name followed by "'s" is usually the subject being asked about ("Pinduoduo's GMV").
+    # A name followed by "'s" is usually the subject being asked about ("Umbrella's GMV").
     return pool[0]
 
 
@@ -285,11 +291,31 @@ def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) 
         thing = _thing_referent(prev_q, lexicon, with_noun=True) if d else None
         if d and thing:
             out = _sub_at(out, d, thing)
+        elif (dn := _DEMONSTRATIVE_NOUN.search(out)) and (phrase := _noun_phrase(dn.group(1), history, lexicon)):
+            out = out[: dn.start()] + phrase + out[dn.end() :]
     return out
 
 
+def _noun_phrase(noun: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
+    """What "that <noun>" points to: the same noun in the latest earlier question with the names before
+    it ("the Stark IPO"), else that question's first name that is not a person ("that division": AIDC)."""
+    key = noun.lower()[:5]
+    for earlier, _ in reversed(history):
+        prev = borrowed(earlier)
+        words = list(re.finditer(r"[\w+&'’.-]+", prev))
+        for i, w in enumerate(words):
+            if w.group().lower().rstrip("s")[:5] == key.rstrip("s")[:5]:
+                j = i
+                while j > 0 and (words[j - 1].group()[:1].isupper() or words[j - 1].group().lower() in ("the",)) and i - j < 3:
+                    j -= 1
+                phrase = prev[words[j].start(): w.end()]
+                return phrase if phrase.lower().startswith("the ") or j == i else "the " + phrase
+    names = [n for _, _, n in lexicon.find(borrowed(history[-1][0])) if n not in lexicon.persons and n.lower() not in _TERMS]
+    return names[0] if names else None
+
+
 def _name_pair(q: str, lexicon: Lexicon) -> str | None:
-    """ "Taobao and Tmall" in "What are Taobao and Tmall trying to do now?": what "they" means next."""
+    """ "Vandelay and Wonka" in "What are Vandelay and Wonka trying to do now?": what "they" means next."""
     found = lexicon.find(q)
     for (_, e1, a), (s2, _, b) in zip(found, found[1:], strict=False):
         if re.fullmatch(r"\s*(?:and|&)\s*", q[e1:s2]):
@@ -313,7 +339,7 @@ def _sub_at(text: str, m: re.Match[str], referent: str) -> str:
 
 
 def _person_referent(history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
-    """Who 'he/she' means: the latest person named, or role asked about ("Alibaba's CEO"), in earlier questions."""
+    """Who 'he/she' means: the latest person named, or role asked about ("Acme's CEO"), in earlier questions."""
     for prev_q, _ in reversed(history):
         prev_q = borrowed(prev_q)
         for _, _, name in lexicon.find(prev_q):
@@ -343,10 +369,10 @@ _STOP_NP = re.compile(r"^(?:\w+ed|\w+en|in|by|for|of|to|on|at|with|from|after|be
 
 def _thing_referent(prev_q: str, lexicon: Lexicon, with_noun: bool = False) -> str | None:
     """What 'it/they/that' means in the previous question: its first non-person name (with the noun it
-    possesses when `with_noun`: "Ant Group's IPO"), else its subject noun phrase ("the cloud spin-off").
+    possesses when `with_noun`: "Wayne Group's IPO"), else its subject noun phrase ("the cloud spin-off").
 
     With `with_noun`, a subject noun phrase that comes before the name wins over the bare name:
-    after "How big was the antitrust fine Alibaba received?", "that" is the fine, not Alibaba.
+    after "How big was the antitrust fine Acme received?", "that" is the fine, not Acme.
     """
     subject = _subject_phrase(prev_q, lexicon)
     for s, e, name in lexicon.find(prev_q):

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
-from .facts import FactTable, Mention, affinity, as_quantity, period_for, sentence_spans, terms
+from .facts import FactTable, Mention, as_quantity, period_for, sentence_spans
+from .knowledge import Knowledge
 from .quantity import (
     LOWER_BOUND,
     UPPER_BOUND,
@@ -40,7 +41,7 @@ from .types import Fact, FigureCheck, Quantity
 
 # Best first: how a figure's number stands to a row's (see quantity.value_relation).
 _RELATION_RANK = {"equal": 3, "endpoint": 2, "rounded": 2, "finer": 1}
-# A name right after a figure, joined by these, is what the figure is about ("18% for Huawei Cloud").
+# A name right after a figure, joined by these, is what the figure is about ("18% for Initech Cloud").
 _AFTER_NAME = re.compile(r"\s+(?:for|at)\s+(?:the\s+)?")
 # Between a name and its figure: a possessive or an opening bracket, then at most four words.
 _TIGHT = re.compile(r"(?:['’]s)?(?:\s*\(\s*|\s+)?(?:[\w'’-]+\s+){0,4}(?:\(\s*)?")
@@ -96,12 +97,12 @@ def check_figures(text: str, table: FactTable, doc_ids: Iterable[str] | None = N
         blanked = sentence
         for a, b in [(m.start, m.end) for m in mentions] + [(q.start, q.end) for q in found]:
             blanked = blanked[:a] + " " * (b - a) + blanked[b:]
-        whole = terms(blanked)
+        whole = table.terms(blanked)
         for i, q in enumerate(found):
             lo, hi = _clause(sentence, found, i)
-            near = terms(blanked[lo:hi])
+            near = table.terms(blanked[lo:hi])
             claim = _Claim(q, _entities_for(sentence, q, mentions), period_for(periods, q.start, q.end), near, whole)
-            check = _judge(claim, by_kind)
+            check = _judge(claim, by_kind, table.knowledge)
             if check.status != "ok" and (d := _derived(q, derived)):
                 check = FigureCheck(q.text, q.value, "derived", expected=d.text if d.text != q.text else None)
             out.append(
@@ -186,7 +187,7 @@ def _context_entities(table: FactTable, f: Fact, sentences: list[tuple[int, int]
     """The entities the article's own sentence puts next to a row's figure, by the rule used for claims.
 
     A claim that attributes the figure as the article does is faithful to it even where the row's
-    entity is another ("caught up to Alibaba in total user numbers (over 900 million)").
+    entity is another ("caught up to Acme in total user numbers (over 900 million)").
     """
     text = table.texts.get(f.doc_id, "")
     for start, end in sentences:
@@ -200,10 +201,10 @@ def _context_entities(table: FactTable, f: Fact, sentences: list[tuple[int, int]
 def _entities_for(sentence: str, q: Quantity, mentions: list[Mention]) -> tuple[str, ...]:
     """The entities a figure may be about, likeliest first; empty when the sentence names none before it.
 
-    A name right after the figure ("18% for Huawei Cloud") or tight before it ("Huawei Cloud (18%)",
-    "Tencent Cloud holds an 18% share") is the one. A name further off may be the object of a
-    comparison ("Pinduoduo overtook Taobao in daily users, with 259 million"), so then every name
-    before the figure is a candidate, as are names listed together ("Huawei and Tencent hold ...").
+    A name right after the figure ("18% for Initech Cloud") or tight before it ("Initech Cloud (18%)",
+    "Globex Cloud holds an 18% share") is the one. A name further off may be the object of a
+    comparison ("Umbrella overtook Vandelay in daily users, with 259 million"), so then every name
+    before the figure is a candidate, as are names listed together ("Initech and Globex hold ...").
     """
     for m in mentions:
         if m.start >= q.end and _AFTER_NAME.fullmatch(sentence, q.end, m.start):
@@ -236,11 +237,11 @@ def _clause(sentence: str, found: list[Quantity], i: int) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=4096)
-def _entity_fit(named: tuple[str, ...], names: tuple[str, ...]) -> float:
+def _entity_fit(knowledge: Knowledge, named: tuple[str, ...], names: tuple[str, ...]) -> float:
     """How well the names a sentence gives a figure fit a row's names (0.5 when the sentence gives none)."""
     if not named:
         return 0.5  # unnamed: any entity fits, none better than another
-    return max(affinity(n, e) for n in named for e in names)
+    return max(knowledge.affinity(n, e) for n in named for e in names)
 
 
 def _period_fits(claim: _Claim, row: _Row) -> bool:
@@ -271,15 +272,15 @@ def _relation(q: Quantity, lo: float, hi: float, row: _Row) -> str:
     return value_relation(q, row.q)
 
 
-def _judge(claim: _Claim, by_kind: dict[str, list[_Row]]) -> FigureCheck:
+def _judge(claim: _Claim, by_kind: dict[str, list[_Row]], knowledge: Knowledge) -> FigureCheck:
     """The verdict on one figure: first among the rows its sentence is about, then by value alone."""
     q = claim.q
     same_kind = by_kind.get(q.kind, [])
     lo, hi = bounds(q)
     relation = {r.fact.id: _relation(q, lo, hi, r) for r in same_kind}
     if q.low is not None and q.qualifier == "from" and all(rel != "equal" for rel in relation.values()):
-        return _judge_endpoints(claim, by_kind)
-    entity = {r.fact.id: _entity_fit(claim.entities, r.names) for r in same_kind}
+        return _judge_endpoints(claim, by_kind, knowledge)
+    entity = {r.fact.id: _entity_fit(knowledge, claim.entities, r.names) for r in same_kind}
     fits = [r for r in same_kind if entity[r.fact.id] > 0]
     metric = {r.fact.id: _metric_score(claim, r) for r in fits}
     about = [r for r in fits if metric[r.fact.id] > 0]  # rows of the entity and metric the sentence names
@@ -357,7 +358,7 @@ def _verdict(q: Quantity, row: _Row, rel: str) -> FigureCheck:
     return _check(q, "ok", row.fact, source.text if source.text != q.text else None)
 
 
-def _judge_endpoints(claim: _Claim, by_kind: dict[str, list[_Row]]) -> FigureCheck:
+def _judge_endpoints(claim: _Claim, by_kind: dict[str, list[_Row]], knowledge: Knowledge) -> FigureCheck:
     """A change ("from 50.8% to 45%") no range row states: each end must be a row of its own."""
     q = claim.q
     checks = []
@@ -366,7 +367,7 @@ def _judge_endpoints(claim: _Claim, by_kind: dict[str, list[_Row]]) -> FigureChe
         end = Quantity(
             format_quantity(q.kind, v, q.currency, q.unit), q.start, q.end, q.kind, v, currency=q.currency, scale=q.scale, unit=q.unit
         )
-        checks.append(_judge(_Claim(end, claim.entities, claim.period, claim.near, claim.sentence), by_kind))
+        checks.append(_judge(_Claim(end, claim.entities, claim.period, claim.near, claim.sentence), by_kind, knowledge))
     worst = next((c for c in checks if c.status != "ok"), checks[0])
     return FigureCheck(q.text, q.value, worst.status, worst.fact_id, q.start, q.end)
 

@@ -2,7 +2,8 @@
 
 On-disk layout of `index/`:
     CURRENT            name of the generation in use (replaced atomically: the commit point)
-    <generation>/      manifest.json, store.json, chunks.faiss, sentences.npy, contexts.npy, bm25/, ONNX export
+    <generation>/      manifest.json, store.json, chunks.faiss, sentences.npy, contexts.npy, bm25/, generated-question vectors
+    models/<key>/      the ONNX export of the embedding model, shared by the generations built with it
     .lock              held while building, so two processes never build at once
 A build writes a new generation under a temporary name, renames it, then replaces CURRENT; a build
 killed midway leaves the previous generation whole and in use. The manifest records the format
@@ -13,6 +14,7 @@ so a read-only `index/` can be served.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -20,6 +22,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +32,11 @@ import numpy as np
 from .chunking import context_texts, embedding_text, make_chunks, previous_ids, punkt_spans, split_sentences
 from .config import Settings
 from .corpus import corpus_fingerprint, load_corpus
-from .embedding import Encoder, TorchEncoder, export_onnx, load_query_encoder
+from .d2q import RANGES_FILE as QUESTION_RANGES
+from .d2q import VECTORS_FILE as QUESTION_VECTORS
+from .d2q import build as build_questions
+from .doc2query import load_questions, questions_path
+from .embedding import Encoder, TorchEncoder, export_onnx, load_query_encoder, verify_onnx
 from .errors import BotError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import bm25_tokens
 from .types import Chunk, Document, Section, Sentence
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3
 CURRENT = "CURRENT"
+SHARED_MODELS = "models"  # the ONNX export every generation shares
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOCK_TIMEOUT_S = 600.0
@@ -66,8 +74,30 @@ class Index:
     sentence_vectors: np.ndarray
     context_vectors: np.ndarray  # each sentence embedded after the one before it (chunking.context_texts)
     previous: list[int]  # chunking.previous_ids
+    following: list[int]  # the inverse of `previous`: the next sentence of the same section, or -1
     bm25: object  # bm25s.BM25 over chunk tokens
     encoder: Encoder
+
+    def sentence_at(self, doc_id: str, offset: int) -> int | None:
+        """The id of the sentence of `doc_id` whose span holds `offset`, or None."""
+        starts = self._starts.get(doc_id)
+        if starts is None:
+            return None
+        i = bisect.bisect_right(starts[0], offset) - 1
+        if i < 0:
+            return None
+        sid = starts[1][i]
+        s = self.sentences[sid]
+        return sid if s.start <= offset < s.end else None
+
+    @cached_property
+    def _starts(self) -> dict[str, tuple[list[int], list[int]]]:
+        out: dict[str, tuple[list[int], list[int]]] = {}
+        for s in self.sentences:
+            starts, ids = out.setdefault(s.doc_id, ([], []))
+            starts.append(s.start)
+            ids.append(s.sid)
+        return out
 
     def paragraph_previous(self, sid: int) -> int:
         """The sentence before `sid` in its paragraph (same section, no line break between), or -1."""
@@ -82,7 +112,7 @@ def staleness(corpus_dir: str | Path, index_dir: str | Path, settings: Settings)
     """Why the index must be (re)built, or None when it matches the corpus and settings."""
     folder = _current_folder(Path(index_dir))
     if folder is None:
-        return f"no index in {index_dir}"
+        return f"the folder {index_dir}/ holds no index yet"
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -146,6 +176,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     chunk_vecs = encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chunks])
     sent_vecs = encoder.encode([s.text for s in sentences])
     ctx_vecs = encoder.encode(context_texts(sentences))
+    generated = {d.doc_id: load_questions(questions_path(d.path), d.text) if questions_path(d.path).is_file() else {} for d in docs}
+    question_vecs, question_ranges = build_questions(sentences, generated, encoder.encode)
 
     previous = (_current_folder(index_dir) or Path("")).name
     gen = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
@@ -153,6 +185,10 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     tmp.mkdir()
     try:
         _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, encoder, settings, fingerprint, t0)
+        if len(question_vecs):
+            np.save(tmp / QUESTION_VECTORS, question_vecs)
+            (tmp / QUESTION_RANGES).write_text(json.dumps(question_ranges))
+            _add_to_manifest(tmp, (QUESTION_VECTORS, QUESTION_RANGES))
         final = index_dir / gen
         tmp.rename(final)
         _fsync_dir(index_dir)
@@ -161,7 +197,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     _remove_old_generations(index_dir, keep={gen, previous})
-    log.info("index built in %.1f s: %d documents, %d chunks, %d sentences", time.perf_counter() - t0, len(docs), len(chunks), len(sentences))
+    log.info("index built in %.1f s: %s, %s, %s", time.perf_counter() - t0, plural(len(docs), "document"), plural(len(chunks), "chunk"), plural(len(sentences), "sentence"))
     return final
 
 
@@ -182,19 +218,21 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
     retriever = bm25s.BM25()
     retriever.index([bm25_tokens(embedding_text(c, "")) or ["<empty>"] for c in chunks], show_progress=False)
     retriever.save(str(folder / "bm25"))
-    onnx_ok = export_onnx(encoder, folder) if settings.use_onnx else False
+    onnx_dir = _shared_onnx(encoder, folder.parent, settings) if settings.use_onnx else None
 
     files = {}
-    for p in sorted(folder.rglob("*")):
+    shared = sorted(onnx_dir.iterdir()) if onnx_dir is not None else []
+    for p in sorted(folder.rglob("*")) + shared:
         if p.is_file():
-            rel = p.relative_to(folder).as_posix()
-            files[rel] = {"size": p.stat().st_size, "sha256": None if rel in _SIZE_ONLY else _sha256(p)}
+            rel = os.path.relpath(p, folder).replace(os.sep, "/")
+            files[rel] = {"size": p.stat().st_size, "sha256": None if p.name in _SIZE_ONLY else _sha256(p)}
     manifest = {
         "format_version": FORMAT_VERSION,
         "settings": settings.index_key(),
         "dim": int(chunk_vecs.shape[1]),
         "faiss": "hnsw" if len(chunks) >= HNSW_MIN_CHUNKS else "flat_ip",
-        "onnx": onnx_ok,
+        "onnx": onnx_dir is not None,
+        "onnx_dir": os.path.relpath(onnx_dir, folder).replace(os.sep, "/") if onnx_dir is not None else None,
         "corpus": fingerprint,
         "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks)},
         "versions": {name: _version(name) for name in ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "llama-index-core")},
@@ -207,6 +245,42 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
     for p in folder.rglob("*"):
         if p.is_file():
             _fsync_file(p)
+
+
+def _shared_onnx(encoder: TorchEncoder, index_dir: Path, settings: Settings) -> Path | None:
+    """The ONNX export of the model, shared by every generation of `index_dir` (`models/<key>/`): made once
+    per model and library versions, checked against sentence-transformers before each reuse."""
+    key = hashlib.sha256(json.dumps([settings.model, _version("torch"), _version("sentence-transformers"), _version("onnxruntime")]).encode()).hexdigest()[:16]
+    shared = index_dir / SHARED_MODELS / key
+    if shared.is_dir() and verify_onnx(encoder, shared):
+        return shared
+    tmp = index_dir / SHARED_MODELS / f".tmp-{key}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    if not export_onnx(encoder, tmp):
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    for p in tmp.iterdir():
+        _fsync_file(p)
+    shutil.rmtree(shared, ignore_errors=True)
+    tmp.rename(shared)
+    _fsync_dir(shared.parent)
+    return shared
+
+
+def plural(n: int, noun: str) -> str:
+    """ "1 document", "2 documents"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _add_to_manifest(folder: Path, names: tuple[str, ...]) -> None:
+    """Record files written after the manifest in it (rewritten atomically, still last)."""
+    manifest = json.loads((folder / MANIFEST).read_text())
+    for name in names:
+        p = folder / name
+        manifest["files"][name] = {"size": p.stat().st_size, "sha256": _sha256(p)}
+        _fsync_file(p)
+    _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
 
 
 def _faiss_index(vecs: np.ndarray):  # noqa: ANN202 - faiss.Index
@@ -272,12 +346,18 @@ def _load_generation(index_dir: Path, folder: Path | None, settings: Settings) -
     if manifest["settings"].get("model") != settings.model:
         raise IndexStaleError(f"Index in {folder} was built with model {manifest['settings'].get('model')!r}, not {settings.model!r}: {FIX}.")
     try:
-        encoder = load_query_encoder(folder, settings.model, settings.use_onnx and manifest.get("onnx", False))
+        onnx_folder = folder / manifest["onnx_dir"] if manifest.get("onnx_dir") else folder
+        encoder = load_query_encoder(onnx_folder, settings.model, settings.use_onnx and manifest.get("onnx", False))
     except BotError:
         raise
     except Exception as e:
         raise IndexCorruptError(f"The model export in {folder} could not be loaded ({e}): {FIX}.") from None
-    return Index(folder, manifest, documents, sentences, chunks, chunk_faiss, sentence_vectors, context_vectors, previous_ids(sentences), bm25, encoder)
+    previous = previous_ids(sentences)
+    following = [-1] * len(sentences)
+    for sid, p in enumerate(previous):
+        if p >= 0:
+            following[p] = sid
+    return Index(folder, manifest, documents, sentences, chunks, chunk_faiss, sentence_vectors, context_vectors, previous, following, bm25, encoder)
 
 
 def _current_folder(index_dir: Path) -> Path | None:

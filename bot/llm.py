@@ -30,6 +30,7 @@ __all__ = [
     "format_passages",
     "is_dont_know",
     "renumber",
+    "segments",
     "validate_markers",
 ]
 
@@ -313,6 +314,16 @@ def _sentences(text: str) -> list[str]:
             start = m.end()
         pieces.append(line[start:].strip())
         out.extend(p for p in pieces if p)
+    return out
+
+
+def segments(text: str) -> list[tuple[str, list[int]]]:
+    """The text's sentences without their markers, each with the passage numbers it cites."""
+    out = []
+    for sentence in _sentences(text):
+        words = re.sub(r"\s+([.,;:!?])", r"\1", _MARKER.sub("", sentence)).strip()
+        if re.search(r"[A-Za-z0-9]", words):
+            out.append((words, cited(sentence)))
     return out
 
 

@@ -5,7 +5,7 @@ read as US dollars), scales (thousand ... trillion, k/m/mn/bn/b/tn), percentages
 points, ranges ("29% to 45%", "1%-4%", "between X and Y", "3-5 Years"), approximations and bounds
 ("approximately", "over", "up to", "mid-40%", "low single digits", "triple-digit"), multiples,
 ordinal ranks, and number words ("seven consecutive quarters"). Years and months are periods, found
-by `find_periods` and never read as figures; names with digits ("88VIP", "1+6+N", "Battlefield 2")
+by `find_periods` and never read as figures; names with digits ("99PLUS", "1+6+N", "Battlefield 2")
 are not figures either.
 
 Maintained parsers (quantulum3, Microsoft Recognizers, price-parser) each misread some of the
@@ -582,7 +582,7 @@ def _read_number(text: str, m: re.Match[str]) -> _Atom | None:
             atom.negative, atom.start = True, pos - 1
     _attach(text, atom)
     if atom.end < len(text) and (text[atom.end].isalnum() or text[atom.end] == "_"):
-        return None  # "88VIP", "5G", "2020s"
+        return None  # "99PLUS", "5G", "2020s"
     if atom.currency or atom.scale or atom.kind:
         return atom
     if len(digits) == 4 and digits.isdigit() and 1900 <= int(digits) <= 2099:

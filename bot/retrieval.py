@@ -1,55 +1,33 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 over chunks, fused by reciprocal rank, then sentences scored.
+"""Hybrid retrieval: dense (FAISS) and BM25 over chunks, fused by reciprocal rank, and the sentences of
+the best chunks as candidates, each with its retrieval features kept apart.
 
-A sentence's score mixes its own cosine similarity to the question, the idf-weighted share of the
-question's content words it holds, and the fused rank of the chunk it came through. The weights were
-chosen by grid search on the gold set's evidence hit@1 (README); searched again over the gold set and
-held-out set A together (243 questions), they stay where they are. This module knows nothing of answers
-or refusals.
+The features (cosine of the sentence and of the sentence read after the one before it, idf-weighted
+coverage of the question's own words and of its borrowed words, the fused chunk score) are weighed
+by the fitted ranker (`ranker.py`), not here. This module knows nothing of answers or refusals.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import Settings
 from .index import Index
-from .text import PREFIX_CHARS, bm25_tokens, content_terms, match_keys, own_words
-
-# Sentence score = W_DENSE * cosine + W_LEXICAL * idf-weighted term coverage + W_CHUNK * chunk fusion
-# score normalised to [0, 1]. Cosine and coverage each blend the sentence alone with the sentence read
-# after the one before it (CONTEXT_DENSE, CONTEXT_LEXICAL): an answer often follows the sentence that
-# names its subject ("In June 2025, a viral internal memo ..." / "The memo sharply criticized ...").
-# Grid-searched on the gold set's evidence hit@1: context blending took it from 71.8% to 78.0%.
-W_DENSE = 0.40
-W_LEXICAL = 0.50
-W_CHUNK = 0.20
-CONTEXT_DENSE = 0.7
-CONTEXT_LEXICAL = 0.6
-# A follow-up rewritten as "<its own words> — <the previous question>" (text.CONTEXT_MARK) is about its own
-# words first: the borrowed words count this much in lexical coverage ("What's the ultimate variable?"
-# after "Where is Alibaba placing its future bets?" then cites "AI is the ultimate variable").
-CONTEXT_QUERY_WEIGHT = 0.5
-# A sentence that opens with a pronoun ("Its rivals are SHEIN and Temu") is about what its section is
-# about: its heading's words ("... Alibaba International Digital Commerce (AIDC)") join its context.
-_PRONOUN_OPENING = re.compile(r"^\W*(?:it|its|they|their|them|this|these|he|his|she|her)\b", re.I)
+from .text import PREFIX_CHARS, bm25_tokens, content_terms, match_keys
 
 
 @dataclass(frozen=True)
 class Retrieval:
-    """What one search found: fused chunk ranking and scored sentences, best first."""
+    """What one search found: the fused chunk ranking and the candidate sentences with their features."""
 
     question_vector: np.ndarray
     query_terms: tuple[str, ...]
     chunk_ids: tuple[int, ...]
     chunk_scores: tuple[float, ...]
-    sentence_ids: tuple[int, ...]
-    sentence_scores: tuple[float, ...]
-    dense_scores: tuple[float, ...]
-    lexical_scores: tuple[float, ...]
+    sentence_ids: tuple[int, ...]  # candidates, in the order they were gathered (best chunk first)
+    features: dict[str, np.ndarray]  # name -> one value per candidate
 
 
 class Retriever:
@@ -65,8 +43,8 @@ class Retriever:
         n = int(bm.scores["num_docs"])
         self._idf = {t: math.log(1 + (n - df[i] + 0.5) / (df[i] + 0.5)) for t, i in self._vocab.items() if t and i < len(df)}
         self._max_idf = math.log(1 + (n + 0.5) / 0.5)
-        self._sentence_terms: dict[int, frozenset[str]] = {}
-        self._context_terms: dict[int, frozenset[str]] = {}
+        self._terms: dict[int, frozenset[str]] = {}
+        self._heading_terms: dict[str, frozenset[str]] = {}
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term over chunks (unseen terms get the maximum)."""
@@ -76,36 +54,29 @@ class Retriever:
         return term in self._vocab
 
     def sentence_terms(self, sid: int) -> frozenset[str]:
-        terms = self._sentence_terms.get(sid)
+        terms = self._terms.get(sid)
         if terms is None:
-            terms = self._sentence_terms[sid] = match_keys(content_terms(self.index.sentences[sid].text))
+            terms = self._terms[sid] = match_keys(content_terms(self.index.sentences[sid].text))
         return terms
 
-    def context_terms(self, sid: int) -> frozenset[str]:
-        """Terms of the sentence before (and of the section heading, for a sentence opening with a pronoun)."""
-        terms = self._context_terms.get(sid)
+    def heading_terms(self, section: str) -> frozenset[str]:
+        terms = self._heading_terms.get(section)
         if terms is None:
-            sentence = self.index.sentences[sid]
-            prev = self.index.previous[sid]
-            terms = self.sentence_terms(prev) if prev >= 0 else frozenset()
-            if _PRONOUN_OPENING.match(sentence.text):
-                terms = terms | match_keys(content_terms(sentence.section))
-            self._context_terms[sid] = terms
+            terms = self._heading_terms[section] = match_keys(content_terms(section))
         return terms
 
-    def search(self, question: str, query_vector: np.ndarray | None = None) -> Retrieval:
-        """Fused chunk ranking and sentence scores for a question."""
+    def chunks(self, text: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, tuple[str, ...], list[tuple[int, float]]]:
+        """The question's vector, its BM25 terms, and the fused chunk ranking [(chunk id, score)]."""
         idx, st = self.index, self.settings
-        qv = idx.encoder.encode([question])[0] if query_vector is None else query_vector
+        qv = idx.encoder.encode([text])[0] if query_vector is None else query_vector
         n = len(idx.chunks)
         k = min(st.candidates, n)
-
         fused: dict[int, float] = {}
         _, dense_ids = idx.chunk_faiss.search(qv[None, :].astype(np.float32, copy=False), k)
         for rank, cid in enumerate(dense_ids[0]):
             if cid >= 0:
                 fused[int(cid)] = 1.0 / (st.rrf_k + rank + 1)
-        terms = tuple(t for t in dict.fromkeys(bm25_tokens(question)))
+        terms = tuple(dict.fromkeys(bm25_tokens(text)))
         known = [t for t in terms if t in self._vocab]
         if known:
             scores = idx.bm25.get_scores(known)
@@ -114,36 +85,64 @@ class Retriever:
             for rank, cid in enumerate(top):
                 if scores[cid] > 0:
                     fused[int(cid)] = fused.get(int(cid), 0.0) + 1.0 / (st.rrf_k + rank + 1)
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
-        best = ranked[0][1] if ranked else 1.0
+        return qv, terms, sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
+    def search(self, text: str, own: str = "", borrowed: str = "") -> Retrieval:
+        """Fused chunk ranking and candidate sentences for a question; `own` and `borrowed` split a
+        follow-up's words from the context it borrows (both empty: the whole text is its own)."""
+        idx = self.index
+        qv, terms, ranked = self.chunks(text)
+        best = ranked[0][1] if ranked else 1.0
         sids: list[int] = []
-        chunk_of: dict[int, float] = {}
-        for cid, score in ranked[: st.top_chunks]:
+        chunk_of: dict[int, tuple[float, int]] = {}
+        for rank, (cid, score) in enumerate(ranked[: self.settings.top_chunks]):
             for sid in idx.chunks[cid].sentence_ids:
                 if sid not in chunk_of:
                     sids.append(sid)
-                    chunk_of[sid] = score / best
+                    chunk_of[sid] = (score / best, rank)
         if not sids:
-            return Retrieval(qv, terms, (), (), (), (), (), ())
-        own = np.asarray(idx.sentence_vectors[sids]) @ qv
-        ctx = np.asarray(idx.context_vectors[sids]) @ qv
-        dense = (1 - CONTEXT_DENSE) * own + CONTEXT_DENSE * ctx
-        own_terms = set(bm25_tokens(own_words(question)))
-        keys = [(t, t[:PREFIX_CHARS], self.idf(t) * (1.0 if t in own_terms else CONTEXT_QUERY_WEIGHT)) for t in terms]
-        weight = sum(w for _, _, w in keys) or 1.0
-        lexical = []
+            return Retrieval(qv, terms, (), (), (), {})
+        own_vec = idx.encoder.encode([own])[0] if own and borrowed else qv
+        ids = np.asarray(sids)
+        prev = np.asarray([idx.previous[s] for s in sids])
+        nxt = np.asarray([idx.following[s] for s in sids])
+        sv = np.asarray(idx.sentence_vectors)
+        dense = sv[ids] @ qv
+        features = {
+            "dense": dense,
+            "dense_ctx": np.asarray(idx.context_vectors[ids]) @ qv,
+            "dense_own": sv[ids] @ own_vec,
+            "dense_prev": np.where(prev >= 0, sv[np.maximum(prev, 0)] @ qv, 0.0),
+            "dense_next": np.where(nxt >= 0, sv[np.maximum(nxt, 0)] @ qv, 0.0),
+            "chunk": np.asarray([chunk_of[s][0] for s in sids]),
+            "chunk_top": np.asarray([1.0 if chunk_of[s][1] == 0 else 0.0 for s in sids]),
+        }
+        features.update(self._lexical(sids, own or text, borrowed))
+        return Retrieval(qv, terms, tuple(c for c, _ in ranked), tuple(s for _, s in ranked), tuple(sids), features)
+
+    def coverage(self, text: str, sid: int) -> float:
+        """The idf-weighted share of the content words of `text` that sentence `sid` holds."""
+        return float(self._lexical([sid], text, "")["lexical"][0])
+
+    def _lexical(self, sids: list[int], own: str, borrowed: str) -> dict[str, np.ndarray]:
+        """idf-weighted coverage of the question's terms: in the sentence, with the sentence before it, in its heading."""
+        def keyed(text: str) -> list[tuple[str, str, float]]:
+            return [(t, t[:PREFIX_CHARS], self.idf(t)) for t in dict.fromkeys(bm25_tokens(text))]
+
+        def cover(keys: list[tuple[str, str, float]], have: frozenset[str]) -> float:
+            total = sum(w for _, _, w in keys)
+            return sum(w for t, p, w in keys if t in have or p in have) / total if total else 0.0
+
+        own_keys, borrowed_keys = keyed(own), keyed(borrowed)
+        out: dict[str, list[float]] = {"lexical": [], "lexical_ctx": [], "lexical_heading": [], "lexical_borrowed": [], "lexical_prev": []}
         for sid in sids:
+            s = self.index.sentences[sid]
             have = self.sentence_terms(sid)
-            around = have | self.context_terms(sid)
-            alone = sum(w for t, p, w in keys if t in have or p in have)
-            with_prev = sum(w for t, p, w in keys if t in around or p in around)
-            lexical.append(((1 - CONTEXT_LEXICAL) * alone + CONTEXT_LEXICAL * with_prev) / weight)
-        combined = [W_DENSE * float(d) + W_LEXICAL * lx + W_CHUNK * chunk_of[sid] for sid, d, lx in zip(sids, dense, lexical, strict=False)]
-        order = sorted(range(len(sids)), key=lambda i: -combined[i])
-        return Retrieval(
-            qv, terms,
-            tuple(c for c, _ in ranked), tuple(s for _, s in ranked),
-            tuple(sids[i] for i in order), tuple(combined[i] for i in order),
-            tuple(float(dense[i]) for i in order), tuple(lexical[i] for i in order),
-        )
+            prev = self.index.previous[sid]
+            around = have | (self.sentence_terms(prev) if prev >= 0 else frozenset())
+            out["lexical"].append(cover(own_keys, have))
+            out["lexical_ctx"].append(cover(own_keys, around))
+            out["lexical_heading"].append(cover(own_keys, self.heading_terms(s.section)))
+            out["lexical_prev"].append(cover(own_keys, self.sentence_terms(prev)) if prev >= 0 else 0.0)
+            out["lexical_borrowed"].append(cover(borrowed_keys, around | self.heading_terms(s.section)) if borrowed_keys else 0.0)
+        return {k: np.asarray(v) for k, v in out.items()}

@@ -48,7 +48,7 @@ def borrowed(question: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens, apostrophes and inner dots kept ("alibaba's", "u.s")."""
+    """Lower-cased word tokens, apostrophes and inner dots kept ("acme's", "u.s")."""
     return _WORD.findall(_US.sub("u.s", text).lower())
 
 

@@ -183,6 +183,7 @@ class Answer:
     figures: list[FigureCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     backend: str = "extractive"
+    kind: str = "quote"  # quote, figure, computed, correction, refusal, gist, title, smalltalk, llm
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (what the CLI's --json and the HTTP API return)."""
@@ -195,4 +196,5 @@ class Answer:
             "figures": [f.to_dict() for f in self.figures],
             "notes": list(self.notes),
             "backend": self.backend,
+            "kind": self.kind,
         }

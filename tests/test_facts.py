@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import FactTableError
-from bot.facts import FactTable, affinity, draft_facts, facts_to_jsonl, sentence_spans, terms
+from bot.facts import FactTable, draft_facts, facts_to_jsonl, sentence_spans, terms
 from bot.quantity import find_quantities, parse_quantity
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -126,16 +126,16 @@ LOOKUPS = [
 
 
 @pytest.mark.parametrize(("question", "fid"), LOOKUPS, ids=[q for q, _ in LOOKUPS])
-def test_lookup_ranks_the_right_row_first(table: FactTable, question: str, fid: str) -> None:
-    found = table.lookup(question)
-    assert found and found[0][0].id == fid, [(f.id, s) for f, s in found[:3]]
+def test_row_model_ranks_the_right_row_first(bot, question: str, fid: str) -> None:  # noqa: ANN001
+    found = bot.context.scored_rows(bot.analyze(question))
+    assert found and found[0][0].id == fid, [(f.id, round(p, 3)) for f, p in found[:3]]
 
 
-def test_lookup_is_deterministic_and_scoped(table: FactTable) -> None:
-    q = "How much was the fine?"
-    assert table.lookup(q) == table.lookup(q)
-    assert table.lookup(q, doc_ids=["another-article"]) == []
-    assert table.lookup("What is the weather like?") == []
+def test_row_candidates_are_deterministic_and_scoped(bot) -> None:  # noqa: ANN001
+    q = bot.analyze("How much was the fine?")
+    assert bot.facts.candidates(q) == bot.facts.candidates(q)
+    assert bot.facts.candidates(q, doc_ids=["another-article"]) == []
+    assert bot.facts.candidates(bot.analyze("What is the weather like?")) == []
 
 
 def test_terms_fold_synonyms() -> None:
@@ -149,9 +149,9 @@ def test_terms_fold_synonyms() -> None:
 def test_entities_and_affinity(table: FactTable) -> None:
     names = [m.entity for m in table.entities_in("Aliyun beat Tencent Cloud while TikTok's Chinese sibling and Alibaba's cloud grew")]
     assert names == ["Alibaba Cloud", "Tencent Cloud", "Douyin E-commerce", "Alibaba Cloud"]
-    assert affinity("Alibaba", "Alibaba Cloud") > 0 and affinity("Alibaba Cloud", "Alibaba") == 0
-    assert affinity("Tencent", "Tencent Cloud") > 0 and affinity("Taobao", "Taotian Group") > 0
-    assert affinity("Temu", "Pinduoduo") == 0
+    assert table.affinity("Alibaba", "Alibaba Cloud") > 0 and table.affinity("Alibaba Cloud", "Alibaba") == 0
+    assert table.affinity("Tencent", "Tencent Cloud") > 0 and table.affinity("Taobao", "Taotian Group") > 0
+    assert table.affinity("Temu", "Pinduoduo") == 0
 
 
 def test_sentence_spans(text: str) -> None:

@@ -1,0 +1,360 @@
+"""Query analysis: the one place that reads a reader's question with patterns.
+
+`Analyzer.analyze(question, history)` resolves a follow-up (`followup.py`) and builds a `Query` once:
+the follow-up's own words and its borrowed context apart, the kind of answer asked for, the entities,
+periods and figures named, an operation (difference, ratio, total, comparison, change, exchange rate,
+elapsed time, order), the sections named, and a second part when one question asks two things.
+Every later stage reads these fields, never the question's words. This module does not search,
+answer or check figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from .facts import FactTable, Mention
+from .followup import Lexicon, asks_for_other, resolve_followup
+from .quantity import Period, find_periods, find_quantities
+from .resources import SMALLTALK
+from .text import CONTEXT_MARK
+from .types import Quantity
+
+# --- the kind of answer a question asks for -----------------------------------------------------
+
+_METRIC_NOUNS = r"gmv|revenues?|profits?|income|earnings|sales|share|dau|fine|penalty|loss(?:es)?|growth|members|users|employees|staff|valuation|market cap\w*|capitali[sz]ation|price|cost|number|size|amount|total|discount|margin|parameters|headcount|worth"
+# "growth engine", "price war", "share buyback": a metric noun modifying another noun names no figure.
+_NOT_METRIC_HEADS = r"engines?|story|stories|strateg\w+|curves?|era|stocks?|models?|path|plans?|wars?|programs?|buybacks?|power|tactics?|mindshare|mindset"
+_Q_FIGURE = re.compile(
+    rf"\bhow (?:much|many|big|large|far|fast|high|low|long|deep|steep)\b|\bwhat (?:share|percentage|percent|proportion|portion|fraction|amount|number|size|figure|rate|value)\b"
+    rf"|^(?:what|which)(?:'s|’s| is| was| were| are)\b[^?]*\b(?:{_METRIC_NOUNS})\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)|\bhow .* (?:grow|grew|fall|fell|drop|shrink|shrank)\b"
+    rf"|^(?:what|which)\s+(?:[\w-]+(?:'s|’s)\s+|(?:annual|quarterly|yearly|monthly|net|total|gross|average|operating|overall)\s+)?"
+    rf"(?:valuation|revenues?|profits?|income|earnings|sales|losses|headcount|market cap\w*|net worth|prices?)\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)",
+    re.I,
+)
+_METRIC = re.compile(rf"\b(?:{_METRIC_NOUNS})\b", re.I)
+# "When did ...?", "In what year ...?"; not "What did management admit when withdrawing ...?".
+_Q_WHEN = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:since\s+|until\s+|by\s+)?when\b|\b(?:what|which)\s+(?:year|month|date|day|time)\b|\bhow long ago\b", re.I)
+_Q_WHO = re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|executive|founder|people)\b", re.I)
+_Q_WHICH_NAMED = re.compile(r"\bwhich\s+(?:\w+\s+)?(?:agency|agencies|administration|government|regulators?|authorit(?:y|ies)|compan(?:y|ies)|firms?|banks?|funds?|investors?|executives?|persons?|people|countries|country|cit(?:y|ies)|universit(?:y|ies))\b", re.I)
+_ONE_PERSON = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president|founder|head|heads|boss|runs|ran|leads|led|in charge)\b", re.I)
+# "How did X take on Y?" asks for a manner; not "How does it compare ...?".
+_Q_HOW = re.compile(r"^(?:(?:and|so|but|then)\s+)?how\s+(?:did|does|do|is|are|was|were|can|could|will|would|has|have|should)\b(?![^?]*\b(?:compare[sd]?|differ\w*|similar|stack up|rank)\b)", re.I)
+_Q_WHY = re.compile(r"\bwhy\b|\bhow come\b|\bwhat (?:caused|led|drove|prompted|made)\b|\breasons?\b|\bmotivat", re.I)
+_WH_START = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:who|whom|whose|what|when|where|why|how|which)\b", re.I)
+# "What's the ultimate X?": a definition, "Y is the ultimate X" (the phrase is kept).
+_Q_DEFINITE = re.compile(r"^what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\s+the\s+((?:[a-z][\w-]*\s+){0,3}?([a-z][\w-]*))\s*(?:\b(?:of|in|for|at|on|to|that|which)\b[^?—]*|\b[a-z]+ing\b[^?—]*)?(?:\?|\s+—|$)", re.I)
+_Q_META = re.compile(r"\b(?:title|headline|heading|section|chapter|years?|period|horizon|cover)\b", re.I)
+_YES_NO = re.compile(r"^(?:so\s+)?(?:is|was|were|are|did|does|do|has|have|had|can|could)\b|\bright\s*\?$|\btrue\b", re.I)
+
+_ASKS_TITLE = re.compile(
+    r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b"
+    r"|\bthe headline\s*(?:[?.!]|$)|\bthe headline (?:say|says|call|calls|read|reads|use|uses)\b",
+    re.I,
+)
+_GIST_NOUN = r"(?:(?:main|central|key|core|overall|big)\s+(?:point|claim|argument|idea|message|thesis|takeaway|conclusion)s?|thesis|gist|summary|argument|takeaway)"
+_DOCUMENT = r"(?:article|piece|essay|story|text|author|writer)"
+_IN_ONE_LINE = r"(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence)"
+_ASKS_GIST = re.compile(
+    rf"\b{_DOCUMENT}\b(?:'s|’s)?\s+(?:(?:is\s+)?about|{_GIST_NOUN})(?:\s+{_IN_ONE_LINE})?\s*[?.!]*$"
+    rf"|\b(?:{_GIST_NOUN}|tl;?dr)\b(?:\s+of)?\s+(?:the|this)\s+{_DOCUMENT}\b"
+    rf"|\bwhat(?:'s|’s| is| does)\s+the\s+{_DOCUMENT}\s+(?:trying to say|arguing|argue|saying|claim)\b"
+    rf"|^\s*(?:please\s+)?(?:summari[sz]e|sum up)\s+(?:(?:the|this)\s+{_DOCUMENT}\b|it\s*[?.!]*$)|^\s*sum it up\b|^\s*tl;?dr\b",
+    re.I,
+)
+_ONE_LINE = re.compile(rf"\b{_IN_ONE_LINE}\b|\bone-liner\b", re.I)
+
+# --- operations on figures ------------------------------------------------------------------------
+
+_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
+_CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
+_EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
+_IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
+_TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of)\b", re.I)
+_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b", re.I)
+_COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b", re.I)
+_RATE = frozenset({"percent", "percentage_points", "multiple"})
+# What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
+_ASKED_KINDS = (
+    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b", re.I), _RATE),
+    (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
+    (re.compile(r"\bhow much money\b|\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty)\b", re.I), frozenset({"money"})),
+    (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
+)
+_ASKS_GROWTH = re.compile(r"\b(?:grow\w*|fast\w*|quick\w*|speed\w*|pace|rate|accelerat\w*|decelerat\w*|increas\w*|ris(?:e|es|ing)|rose|expan\w*|slow\w*|chang\w*|surg\w*|jump\w*|up|down|double\w*|triple\w*)\b", re.I)
+_KIND_HINTS = (
+    (re.compile(r"\bhow (?:many|long)\b", re.I), ("count", "duration")),
+    (re.compile(r"\bhow (?:much|big|large)\b|\bcost|\bspen[dt]\b|\bpa(?:y|id)\b", re.I), ("money",)),
+    (re.compile(r"\b(?:share|percent|percentage|proportion|rate|how fast|growth|discount)", re.I), ("percent",)),
+)
+_CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re.compile(r"\b(?:yuan|rmb|cny|renminbi)\b", re.I), "CNY"))
+_PER = re.compile(r"\bper\s+[\w-]+", re.I)
+_DOWN = re.compile(r"\b(?:slow\w*|decelerat\w*|fall\w*|fell|drop\w*|declin\w*|shr[iu]nk\w*|decreas\w*|cut|lower\w*|down|weaken\w*|los[te]\w*|plung\w*|plummet\w*)\b", re.I)
+_UP = re.compile(r"\b(?:grow(?!th)\w*|grew|rise\w*|rose|ris(?:en|ing)|accelerat\w*|re-accelerat\w*|increas\w*|jump\w*|climb\w*|surg\w*|up|soar\w*|expand\w*)\b", re.I)
+_END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("price per share"), no metric of its own
+
+# "How many months after E1 did E2?", "How long between E1 and E2?"
+_ELAPSED = re.compile(r"^\s*how (?:long|much time|many (?P<unit>days|weeks|months|years))\b\s*(?P<rest>.*?)\s*\?*\s*$", re.I)
+_BETWEEN = re.compile(r"^(?:(?:had |has )?(?:passed|elapsed|went by|were there) )?between (?P<a>.+?) and (?P<b>.+)$", re.I)
+_AFTER = re.compile(r"^(?P<rel>after|before) (?P<rest>.+)$", re.I)
+_DO = re.compile(r"\b(?:did|does|do)\b", re.I)
+_BE = re.compile(r"\b(?:was|were|is|are|had|has)\b", re.I)
+_FIRST = re.compile(r"^\s*(?:which|what)\s+(?:came|happened|comes|happens|was)\s+(?:first|earlier)\s*[,:;]?\s*(?P<a>.+?)\s*,?\s+or\s+(?P<b>.+?)\s*\?*\s*$", re.I)
+_BEFORE_OR_AFTER = re.compile(r"^\s*(?:did|was|were|is|has|had)\s+(?P<a>.+?)\s+(?:(?:happen|come|occur|take place)\s+)?before\s+or\s+after\s+(?P<b>.+?)\s*\?*\s*$", re.I)
+# "<question>, and <wh-question>": two questions in one.
+_TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
+_ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
+_NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
+_PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
+_SMALLTALK = {kind: re.compile(rf"^\W*(?:{'|'.join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))})(?:\s+(?:you|bot|so much|again|there|all))*\W*$", re.I)
+              for kind, phrases in SMALLTALK.items()}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as every later stage reads it; built once by `Analyzer.analyze`."""
+
+    asked: str  # what the reader typed, cleaned
+    text: str  # what is searched: the follow-up's own words, then what it borrows
+    own: str  # the follow-up's own words (the whole question when it borrows nothing)
+    borrowed: str = ""  # the earlier question a follow-up leans on, when it could not be rewritten whole
+    standalone: str = ""  # the question as a reader would write it alone (shown as "Searched as")
+    kind: str = "what"  # figure, when, who, why, how, what
+    wants_name: bool = False  # who / which-company questions: the answer must name someone
+    wants_person: bool = False  # "Who runs ...?": one person, not a group or a company
+    wants_date: bool = False
+    yes_no: bool = False
+    defines: str = ""  # "What's the ultimate variable?": the phrase whose definition is asked
+    meta: bool = False  # asks about headings, periods, sections
+    gist: bool = False
+    title: bool = False
+    one_line: bool = False
+    smalltalk: str = ""  # greeting, thanks, bye, ack
+    operation: str = ""  # difference, ratio, total, compare, change, exchange, convert, elapsed, order
+    events: tuple[str, str] | None = None  # the two events of an elapsed/order question
+    unit: str = ""  # the unit an elapsed question asks in
+    mentions: tuple[Mention, ...] = ()  # fact-table entities named
+    names: tuple[str, ...] = ()  # corpus names in the question
+    unknown_names: tuple[str, ...] = ()  # capitalised words no document uses
+    known: float = 1.0  # the share of the question's own content words that some document uses
+    persons: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()  # the question's words, lower-cased
+    topic: str = ""  # the follow-up's own words without the names in them: what it asks about them
+    role: str = ""  # CEO, chairman, ... named in the question
+    periods: tuple[Period, ...] = ()
+    figures: tuple[Quantity, ...] = ()  # figures the question itself states
+    metric_terms: frozenset[str] = frozenset()
+    metric_named: bool = False
+    figure_kinds: frozenset[str] = frozenset()  # figure kinds the words ask for unmistakably
+    kind_hints: frozenset[str] = frozenset()
+    currency: str = ""
+    growth: bool = False
+    direction: str = ""  # "up" or "down" when the question says a figure rose or fell
+    figure_roles: tuple[str, ...] = ()  # per figure of the question: "to", "from" or "" (the word before it)
+    than_at: int = -1  # where " than " stands in `text`
+    undated: str = ""  # the question without the one year or month it names ("Why did X happen?" for "... in 2022?")
+    sections: tuple[tuple[str, int, int], ...] = ()  # (doc_id, start, end) of sections named
+    doc_ids: tuple[str, ...] | None = None
+    repeat: str = ""  # the last answer, when a follow-up asks for something else
+    parts: tuple[Query, ...] = ()
+    followup: bool = False
+
+    @property
+    def is_figure(self) -> bool:
+        return self.kind == "figure"
+
+
+@dataclass
+class Analyzer:
+    """Builds `Query`s for one corpus: its names (`Lexicon`), fact table and section names."""
+
+    lexicon: Lexicon
+    table: FactTable
+    sections: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # lower-cased short title -> spans
+    vocabulary: object = None  # a callable term -> bool: does any document use this stemmed word
+    _section_pattern: re.Pattern[str] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.sections:
+            alternation = "|".join(re.escape(k) for k in sorted(self.sections, key=len, reverse=True))
+            self._section_pattern = re.compile(rf"\b(?:{alternation})\b")
+
+    def analyze(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Query:
+        """The Query for a cleaned question; `history` holds (standalone question, answer text) pairs, oldest first."""
+        turns = [(_searched(q), a) for q, a in history]
+        resolved = resolve_followup(question, turns, self.lexicon)
+        own, _, borrowed = resolved.partition(CONTEXT_MARK)
+        borrowed = borrowed.rstrip("?").strip()
+        repeat = turns[-1][1] if turns and resolved != question and asks_for_other(question, self.lexicon) else ""
+        q = self._build(question, resolved, own.strip(), borrowed, repeat, followup=resolved != question)
+        two = _TWO_PARTS.match(resolved) if not borrowed else None
+        if two is not None:
+            first = two.group(1).strip(" ,;:") + "?"
+            rest = two.group(2)[0].upper() + two.group(2)[1:]
+            second = resolve_followup(rest, [(first, "")], self.lexicon)
+            a, b = self._build(first, first, first, "", repeat), self._build(rest, second, second.partition(CONTEXT_MARK)[0], "", repeat)
+            if a.is_figure and b.is_figure:
+                names = self.lexicon.find(second)
+                if len(names) == 1 and not _METRIC.search(second):
+                    # "... and how many did X have?": the first part's question about X
+                    swapped = resolve_followup(f"And {names[0][2]}?", [(first, "")], self.lexicon)
+                    b = replace(self._build(rest, swapped, swapped, "", repeat), asked=rest)
+                q = replace(q, parts=(a, b))
+        return q
+
+    def _build(self, asked: str, resolved: str, own: str, borrowed: str, repeat: str, followup: bool = False) -> Query:
+        text = f"{own} {borrowed}".strip() if borrowed else resolved
+        typed = own if _WH_START.match(own) else text  # a follow-up's own words decide its kind when they are a question
+        kind = _kind(typed)
+        mentions = tuple(self.table.entities_in(text))
+        bare = text
+        for m in reversed(mentions):
+            bare = bare[: m.start] + " " + bare[m.end :]
+        periods = tuple(find_periods(text))
+        names = tuple(dict.fromkeys(n for _, _, n in self.lexicon.find(text)))
+        operation, events, unit = _operation(text, kind, len({m.entity for m in mentions}))
+        called = _Q_DEFINITE.match(own.strip()) if kind == "what" else None
+        standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
+        figures = tuple(find_quantities(text, list(periods)))
+        down, up = bool(_DOWN.search(own)), bool(_UP.search(own))
+        return Query(
+            asked=asked, text=text, own=own, borrowed=borrowed, standalone=standalone, kind=kind,
+            wants_name=bool(_Q_WHO.search(own) or _Q_WHICH_NAMED.search(own)), wants_person=bool(_ONE_PERSON.search(text)),
+            wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
+            defines=called.group(1).strip() if called else "", meta=bool(_Q_META.search(text)),
+            gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
+            smalltalk=_smalltalk(asked) if not followup or not borrowed else "",
+            operation=operation, events=events, unit=unit,
+            mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
+            persons=tuple(n for n in names if n in self.lexicon.persons),
+            words=frozenset(w.lower() for w in _WORDS.findall(text)), topic=_without_names(own, self.lexicon),
+            role=(m.group() if (m := _ROLE.search(text)) else ""),
+            periods=periods, figures=figures,
+            figure_roles=tuple((m.group(1).lower() if (m := _END_WORD.search(text[max(0, f.start - 8):f.start])) else "") for f in figures),
+            undated=_undated(text, periods),
+            direction="down" if down and not up else "up" if up and not down else "", than_at=text.lower().find(" than "),
+            metric_terms=self.table.terms(_PER.sub(" ", bare)), metric_named=bool(_METRIC.search(text)),
+            figure_kinds=_figure_kinds(text), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
+            currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
+            sections=tuple(self._sections_named(text)), repeat=repeat, followup=followup,
+        )  # fmt: skip
+
+    def _sections_named(self, text: str) -> list[tuple[str, int, int]]:
+        if self._section_pattern is None:
+            return []
+        q = re.sub(r"\bintro\b", "introduction", " ".join(text.lower().replace("’", "'").split()))
+        return [span for m in self._section_pattern.finditer(q) for span in self.sections[m.group()]]
+
+    def _known(self, text: str) -> float:
+        from .text import bm25_tokens
+
+        terms = set(bm25_tokens(text))
+        if self.vocabulary is None or not terms:
+            return 1.0
+        return sum(1 for t in terms if self.vocabulary(t)) / len(terms)
+
+    def _unknown(self, question: str) -> list[str]:
+        """Names in the question that no document mentions: the articles cannot answer about them."""
+        from .text import bm25_tokens
+
+        if self.vocabulary is None:
+            return []
+        out = []
+        periods = [(p.start, p.end) for p in find_periods(question)]
+        for m in _NAMEISH.finditer(question):
+            word = m.group()
+            if any(s <= m.start() < e for s, e in periods) or _PERIODISH.fullmatch(word):
+                continue
+            if m.start() == 0 and "." not in word and not any(c.isupper() for c in word[1:]):
+                continue  # a capitalised first word is just the start of the question
+            if self.lexicon.find(word):
+                continue
+            stems = bm25_tokens(word) + (bm25_tokens(word[:-1]) if word.endswith("s") and len(word) > 2 else [])  # "GMVs"
+            if stems and not any(self.vocabulary(t) for t in stems):
+                out.append(word)
+        return out
+
+
+_WORDS = re.compile(r"[A-Za-z0-9&'’-]+")
+
+
+def _without_names(text: str, lexicon: Lexicon) -> str:
+    for start, end, _ in reversed(lexicon.find(text)):
+        text = text[:start] + " " + text[end:]
+    return " ".join(text.split())
+
+
+_AFTER_OPEN = " (after: "
+
+
+def _searched(standalone: str) -> str:
+    """A standalone question as shown ("own words (after: earlier question?)") in the form follow-up resolution reads."""
+    own, sep, rest = standalone.partition(_AFTER_OPEN)
+    return f"{own}?{CONTEXT_MARK}{rest.removesuffix(')')}" if sep and standalone.endswith(")") else standalone
+
+
+def _undated(text: str, periods: tuple[Period, ...]) -> str:
+    simple = [p for p in periods if p.end_year is None and p.quarter is None and not p.open_ended]
+    if len(simple) != 1:
+        return ""
+    p = simple[0]
+    event = " ".join((text[: p.start] + text[p.end :]).replace(" in ?", "?").split())
+    return re.sub(r"\b(?:in|during|by)\s*(?=[?.!]|$)", "", event).strip()
+
+
+def _kind(question: str) -> str:
+    for name, pattern in (("why", _Q_WHY), ("when", _Q_WHEN), ("who", _Q_WHO), ("figure", _Q_FIGURE), ("how", _Q_HOW)):
+        if pattern.search(question):
+            return name
+    return "what"
+
+
+def _figure_kinds(text: str) -> frozenset[str]:
+    for pattern, kinds in _ASKED_KINDS:
+        if pattern.search(text):
+            return kinds
+    return frozenset()
+
+
+def _smalltalk(text: str) -> str:
+    return next((kind for kind, pattern in _SMALLTALK.items() if pattern.match(text)), "")
+
+
+def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str, str] | None, str]:
+    """The arithmetic or ordering a question asks for, with its two events when it names them."""
+    if m := _ELAPSED.match(text):
+        events = _elapsed_events(m)
+        if events:
+            return "elapsed", events[:2], events[2]
+    if m := (_FIRST.match(text) or _BEFORE_OR_AFTER.match(text)):
+        return ("first" if m.re is _FIRST else "order"), (m.group("a").strip(" ,"), m.group("b").strip(" ,")), ""
+    if kind not in ("figure", "how", "what"):  # "Who will lead ...?" is no arithmetic, but "Who had more X, A or B?" compares
+        return ("compare", None, "") if kind == "who" and mentions > 1 and _COMPARE.search(text) else ("", None, "")
+    if _TOTAL.search(text):
+        return "total", None, ""
+    for name, pattern in (("ratio", _RATIO), ("difference", _DIFFERENCE), ("compare", _COMPARE), ("change", _CHANGE), ("exchange", _EXCHANGE)):
+        if pattern.search(text):
+            return name, None, ""
+    if _IN_CURRENCY.search(text):
+        return "convert", None, ""
+    return "", None, ""
+
+
+def _elapsed_events(m: re.Match[str]) -> tuple[str, str, str] | None:
+    unit = (m.group("unit") or "months").lower().rstrip("s")
+    rest = m.group("rest")
+    if b := _BETWEEN.match(rest):
+        return b.group("a"), b.group("b"), unit
+    a = _AFTER.match(rest)
+    if not a:
+        return None
+    tail = a.group("rest")
+    split = list(_DO.finditer(tail)) or list(_BE.finditer(tail))
+    if not split:
+        return None
+    cut = split[-1]
+    first, second = tail[: cut.start()].strip(" ,"), tail[cut.end() :].strip(" ,")
+    if not first or not second:
+        return None
+    return (first, second, unit) if a.group("rel").lower() == "after" else (second, first, unit)

@@ -1,0 +1,172 @@
+"""The extractive reader: rank the candidate sentences with the fitted model and draft a quote, or a
+refusal when the best candidate is too unlikely or lacks what the question asks for.
+
+Hard checks that hold for any article: a who-question's answer names someone (a person, for "Who
+runs ...?"), a when-question's answer holds a date or span, and a figure question's answer states a
+fact-table row of the asked kind when the document has a table. A when- or who-answer whose sentence
+lacks the date or name is led by the sentence before it in its paragraph that has it. A refusal
+points to its closest passage only when that passage is about what the question asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import Settings
+from .draft import Dated, Draft
+from .elapsed import first_period
+from .index import Index
+from .model import Logistic
+from .query import Query
+from .ranker import Features
+from .retrieval import Retriever
+from .types import Fact
+
+# A further sentence joins the answer when the model finds it more likely than not to answer too.
+EXTRA_PROBABILITY = 0.5
+# A date-less when-answer is led by the nearest dated sentence this many back in its paragraph.
+SETTING_LOOKBACK = 2
+# An event is dated by the first of its best this many sentences that holds a date (or follows one in
+# its paragraph): the sentence naming an event is often not the one dating it.
+DATE_CANDIDATES = 3
+# A refusal's closest passage is shown when it holds at least half (by idf weight) of the question's
+# own words that are not names: it is then about what was asked, not only about whom.
+RELATED_COVERAGE = 0.5
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A ranked sentence: its id, the model's probability, and its feature row."""
+
+    sid: int
+    p: float
+    x: np.ndarray
+
+
+# What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
+# far ahead of the next it is, and how much of the question the corpus's words cover at all.
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure")
+
+
+def answerable_features(query: Query, ranked: list[Candidate]) -> np.ndarray:
+    """One row of ANSWERABLE_FEATURES for a ranked question."""
+    if not ranked:
+        return np.zeros((1, len(ANSWERABLE_FEATURES)))
+    from .ranker import FEATURES
+
+    top = ranked[0]
+    gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
+    dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
+    lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure)]])
+
+
+class Reader:
+    """Ranks sentences for a query and drafts the extractive answer."""
+
+    def __init__(self, index: Index, retriever: Retriever, features: Features, model: Logistic, settings: Settings,
+                 answerable: Logistic | None = None):
+        self.index = index
+        self.retriever = retriever
+        self.features = features
+        self.model = model
+        self.settings = settings
+        self.refuse_below = model.threshold("refuse")
+        self.answerable = answerable  # P(the article answers) from the whole ranking; None: no such check
+
+    def rank(self, query: Query, rows: list[tuple[Fact, float]] = ()) -> list[Candidate]:
+        """Candidates best first."""
+        found = self.retriever.search(query.text, query.own, query.borrowed)
+        if not found.sentence_ids:
+            return []
+        x = self.features.of(query, found, rows)
+        p = self.model.probabilities(x)
+        order = sorted(range(len(p)), key=lambda i: (-p[i], found.sentence_ids[i]))
+        return [Candidate(found.sentence_ids[i], float(p[i]), x[i]) for i in order]
+
+    def read(self, query: Query, rows: list[tuple[Fact, float]] = (), stated: list[Fact] | None = None) -> Draft:
+        """A quote of the best sentences, or a refusal. `rows` are the question's fact rows with their
+        probabilities (ranking features); `stated`, for a figure question in a document with a fact table,
+        the rows its answer may state (none of them in the answer: the article does not give the figure)."""
+        ranked = self.rank(query, rows)
+        # The article's own questions ("Why the sudden shift ...?") are never answers.
+        ranked = [c for c in ranked if not self.features.traits(c.sid).question] or ranked
+        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked):
+            return self._refusal(query, ranked, "none")
+        picked = [ranked[0]] + [c for c in ranked[1 : self.settings.max_sentences] if c.p >= EXTRA_PROBABILITY]
+        picked = list({c.sid: c for c in picked if not self.features.traits(c.sid).heading or query.meta}.values()) or [ranked[0]]
+        sids = [c.sid for c in picked]
+        sids = self._with_setting(query, sids)[: self.settings.max_sentences]
+        traits = [self.features.traits(s) for s in sids]
+        if query.wants_name and not self._names_someone(query, sids):
+            return self._refusal(query, ranked, "who" if query.kind == "who" else "which")
+        if query.wants_date and not any(t.timed for t in traits):
+            return self._refusal(query, ranked, "when")
+        if query.is_figure and stated is not None and not query.operation:
+            where = {self.index.sentence_at(f.doc_id, f.start) for f in stated if not query.figure_kinds or f.kind in query.figure_kinds}
+            if not where & set(sids):
+                return self._refusal(query, ranked, "figure")
+        scores = tuple(next((c.p for c in ranked if c.sid == s), 1.0) for s in sids)
+        return Draft("quote", sids=tuple(sids), scores=scores)
+
+    def answers(self, query: Query, ranked: list[Candidate]) -> bool:
+        """Whether the answerability model takes the article to answer the question."""
+        if self.answerable is None:
+            return True
+        return float(self.answerable.probabilities(answerable_features(query, ranked))[0]) >= self.answerable.threshold("answer")
+
+    def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:
+        """The sentence that dates an event: the first of its best `breadth` sentences that holds a date
+        or follows one in its paragraph."""
+        ranked = self.rank(query)
+        if not ranked or ranked[0].p < self.refuse_below:
+            return None
+        for c in ranked[:breadth]:
+            period = first_period(self.index.sentences[c.sid].text)
+            if period is not None:
+                return Dated(c.sid, c.sid, period)
+            prev = self.index.paragraph_previous(c.sid)
+            period = first_period(self.index.sentences[prev].text) if prev >= 0 else None
+            if period is not None:
+                return Dated(prev, c.sid, period)
+        return None
+
+    def _with_setting(self, query: Query, sids: list[int]) -> list[int]:
+        """For a when/who question whose best sentence lacks the date or name, the sentence before it that has it first."""
+        best = sids[0]
+        if query.wants_date and not self.features.traits(best).dated:
+            sid = best
+            for _ in range(SETTING_LOOKBACK):
+                sid = self.index.paragraph_previous(sid)
+                if sid < 0:
+                    break
+                if self.features.traits(sid).dated:
+                    return [sid] + [s for s in sids if s != sid]
+        if query.wants_name and not self._names_someone(query, [best]):
+            prev = self.index.paragraph_previous(best)
+            if prev >= 0 and self._names_someone(query, [prev]):
+                return [prev] + [s for s in sids if s != prev]
+        return sids
+
+    def _names_someone(self, query: Query, sids: list[int]) -> bool:
+        """A name the question does not hold; a person, when the question asks for one person and the
+        corpus knows its people; or a group of people, when it does not."""
+        asked = query.words
+        for sid in sids:
+            t = self.features.traits(sid)
+            if query.wants_person and self.features.lexicon.persons:
+                if t.persons - set(query.persons):
+                    return True
+            elif any(w.lower() not in asked for w in t.capitals) or (not query.wants_person and t.group):
+                return True
+        return False
+
+    def _refusal(self, query: Query, ranked: list[Candidate], reason: str) -> Draft:
+        closest = ranked[0] if ranked and self._related(query, ranked[0].sid) else None
+        return Draft("refusal", sids=(closest.sid,) if closest else (), scores=(closest.p,) if closest else (), reason=reason,
+                     notes=(f"refused: {reason}",))
+
+    def _related(self, query: Query, sid: int) -> bool:
+        return self.retriever.coverage(query.topic, sid) >= RELATED_COVERAGE

@@ -1,0 +1,273 @@
+"""Skills: answers that are not a plain quote. Each has `match(query)` and `run(query, ctx) -> Draft | None`;
+`SKILLS` sets their precedence in one place, and the extractive reader answers whatever none takes.
+
+A skill returns None when it cannot answer after all (a row is missing, an event is undated), and
+the next one is tried. Skills read the `Query`'s fields, never the question's words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
+
+from .chunking import is_heading
+from .draft import Dated, Draft
+from .elapsed import elapsed_draft, order_draft
+from .facts import FactTable
+from .figures import derived_draft, premise_draft, rows_asked, table_draft
+from .index import Index
+from .quantity import find_periods
+from .query import Analyzer, Query
+from .reader import Reader
+from .rows import RowModel
+from .types import Fact
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# Sentences quoted for a question about the whole article ("in one line": one).
+GIST_SENTENCES = 2
+# A question naming a person in a role in a year is checked against the best of this many sentences
+# that hold the role and the year.
+ROLE_SENTENCES = 5
+# Passages around the event that must not hold the question's year for a date to be corrected.
+DATE_NEIGHBOURS = 3
+
+
+@dataclass
+class Context:
+    """What skills may use: the index, the fact table and its row model, the analyzer and the reader."""
+
+    index: Index
+    table: FactTable
+    rows: RowModel
+    analyzer: Analyzer
+    reader: Reader
+    answer: Callable[[Query], Draft]  # the whole pipeline, for questions in two parts
+
+    def scored_rows(self, query: Query) -> list[tuple[Fact, float]]:
+        return self.rows.score(query, self.table, list(query.doc_ids) if query.doc_ids else None)
+
+    def sentence_of(self, f: Fact) -> int | None:
+        return self.index.sentence_at(f.doc_id, f.start)
+
+    def date_of(self, event: str) -> Dated | None:
+        q = replace(self.analyzer.analyze(event), kind="when", wants_date=True)
+        return self.reader.date_of(q)
+
+
+class Skill(Protocol):
+    name: str
+
+    def match(self, query: Query) -> bool: ...
+
+    def run(self, query: Query, ctx: Context) -> Draft | None: ...
+
+
+class SmallTalk:
+    name = "smalltalk"
+
+    def match(self, query: Query) -> bool:
+        return bool(query.smalltalk)
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        return Draft("smalltalk", smalltalk=query.smalltalk)
+
+
+class TwoParts:
+    """ "How big was X's GMV and what share did it hold?": each part answered, the second read as a follow-up of the first."""
+
+    name = "two parts"
+
+    def match(self, query: Query) -> bool:
+        return len(query.parts) == 2
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        drafts = tuple((part.asked if i else part.text, ctx.answer(part)) for i, part in enumerate(query.parts))
+        return Draft("parts", parts=drafts, notes=tuple(n for _, d in drafts for n in d.notes))
+
+
+class Premise:
+    """A figure the question states, corrected or confirmed against the row it is about."""
+
+    name = "premise"
+
+    def match(self, query: Query) -> bool:
+        return bool(query.figures)
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        scored = ctx.scored_rows(query)
+        return premise_draft(query, ctx.table, rows_asked(query, ctx.table, scored, ctx.rows.about), ctx.sentence_of)
+
+
+class Derived:
+    """A difference, total, ratio, change, exchange rate, or rows side by side."""
+
+    name = "derived"
+
+    def match(self, query: Query) -> bool:
+        return query.operation in ("difference", "total", "ratio", "compare", "change", "exchange")
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of)
+
+
+class Elapsed:
+    """The time between two dated events; the article's own wording when a row states that very gap."""
+
+    name = "elapsed"
+
+    def match(self, query: Query) -> bool:
+        return query.operation == "elapsed"
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        draft = elapsed_draft(query, ctx.date_of)
+        if draft is None:
+            return None
+        gap = draft.computed.value
+        stated = [f for f in rows_asked(query, ctx.table, ctx.scored_rows(query), ctx.rows.about)
+                  if f.kind == "duration" and f.value == gap.value and f.unit == gap.unit]
+        if stated and (sid := ctx.sentence_of(stated[0])) is not None:
+            return Draft("figure", sids=(sid,), rows=(stated[0],), notes=("the article states this gap itself",))
+        return draft
+
+
+class Order:
+    name = "order"
+
+    def match(self, query: Query) -> bool:
+        return query.operation in ("first", "order")
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        return order_draft(query, ctx.date_of)
+
+
+class TableFigure:
+    """A figure question a fact row answers outright (the row model's `answer` threshold)."""
+
+    name = "table"
+
+    def match(self, query: Query) -> bool:
+        return query.is_figure and not query.operation
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        scored = ctx.scored_rows(query)
+        about = rows_asked(query, ctx.table, scored, ctx.rows.about)
+        if query.periods and about and about[0].period and not any(f.period and p.covers(f.period) for f in about for p in query.periods):
+            return table_draft(query, about, ctx.sentence_of)  # the periods the table holds, as a refusal
+        answered = {f.id for f in rows_asked(query, ctx.table, scored, ctx.rows.answer)}
+        return table_draft(query, [f for f in about if f.id in answered], ctx.sentence_of)
+
+
+class UnknownNames:
+    """A name no document mentions: the articles cannot answer about it."""
+
+    name = "unknown names"
+
+    def match(self, query: Query) -> bool:
+        return bool(query.unknown_names)
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        return Draft("refusal", reason="unknown", subject=", ".join(query.unknown_names), notes=("refused: a name no document mentions",))
+
+
+class DatePremise:
+    """ "Why did X happen in 2022?" when the article dates X elsewhere: a "No" with the article's date.
+    Only when the question's year is in none of the passages that match the event best."""
+
+    name = "date premise"
+
+    def match(self, query: Query) -> bool:
+        return bool(query.undated) and not query.is_figure  # a figure for a period is the table's question
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        asked = next(p for p in query.periods if p.end_year is None and p.quarter is None and not p.open_ended)
+        event = replace(ctx.analyzer.analyze(query.undated), kind="when", wants_date=True)
+        ranked = ctx.reader.rank(event)
+        dated = ctx.reader.date_of(event, breadth=1)  # only the event's own best sentence may contradict the question
+        if dated is None or dated.period.year == asked.year and (asked.month is None or dated.period.month in (None, asked.month)):
+            return None
+        near = [c.sid for c in ranked[:DATE_NEIGHBOURS]]
+        near += [ctx.index.previous[s] for s in near if ctx.index.previous[s] >= 0] + [dated.date_sid, dated.event_sid]
+        if any(str(asked.year) in ctx.index.sentences[s].text for s in near):
+            return None
+        sids = tuple(sorted({dated.date_sid, dated.event_sid}))
+        return Draft("correction", sids=sids, period=dated.period, wrong=asked.text, notes=("checked the date in the question against the article",))
+
+
+class RolePremise:
+    """ "What did X do after returning as CEO in 2023?" when the article's sentence on who held that
+    role that year names others: a "No" with that sentence."""
+
+    name = "role premise"
+
+    def match(self, query: Query) -> bool:
+        years = [p for p in query.periods if p.end_year is None and p.quarter is None and not p.open_ended]
+        return bool(query.role and query.persons and len(years) == 1)
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        year = str(next(p.year for p in query.periods if p.end_year is None and p.quarter is None and not p.open_ended))
+        role = re.compile(rf"\b{re.escape(query.role)}\b", re.I)
+        for c in ctx.reader.rank(replace(query, kind="who", wants_name=True))[:ROLE_SENTENCES]:
+            text = ctx.index.sentences[c.sid].text
+            if year not in text or not role.search(text):
+                continue
+            named = sorted(ctx.reader.features.traits(c.sid).persons, key=text.find)
+            if not named or any(p in named for p in query.persons):
+                return None
+            return Draft("correction", sids=(c.sid,), names=tuple(named), wrong=query.persons[0], notes=("checked the person in the question against the article",))
+        return None
+
+
+class Title:
+    name = "title"
+
+    def match(self, query: Query) -> bool:
+        return query.title
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        doc_id = _best_document(query, ctx)
+        title = next(s.sid for s in ctx.index.sentences if s.doc_id == doc_id)
+        return Draft("title", sids=(title,))
+
+
+class Gist:
+    """A question about the whole article: the first sentences of its summary (else subtitle, else opening)."""
+
+    name = "gist"
+
+    def match(self, query: Query) -> bool:
+        return query.gist
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        doc_id = _best_document(query, ctx)
+        sentences = [s for s in ctx.index.sentences if s.doc_id == doc_id and not is_heading(s)]
+        for part in ("Summary", "Subtitle"):
+            chosen = [s for s in sentences if s.section == part]
+            if chosen:
+                break
+        else:
+            chosen = [s for s in sentences if s.section != "Title"]
+        n = 1 if query.one_line else GIST_SENTENCES
+        where = chosen[0].section.lower() if chosen and chosen[0].section in ("Summary", "Subtitle") else "opening"
+        return Draft("gist", sids=tuple(s.sid for s in chosen[:n]), notes=(f"quoted the article's {where}",))
+
+
+def _best_document(query: Query, ctx: Context) -> str:
+    """The document a question about "the article" means: the only one, or the best-matching one."""
+    if len(ctx.index.documents) == 1:
+        return next(iter(ctx.index.documents))
+    ranked = ctx.reader.rank(query)
+    return ctx.index.sentences[ranked[0].sid].doc_id if ranked else next(iter(ctx.index.documents))
+
+
+# Precedence: the first skill that matches and answers wins; the reader answers the rest.
+SKILLS: tuple[Skill, ...] = (
+    SmallTalk(), TwoParts(), Premise(), Derived(), Elapsed(), Order(), TableFigure(), UnknownNames(),
+    DatePremise(), RolePremise(), Title(), Gist(),
+)  # fmt: skip
+
+
+def has_dates(text: str) -> bool:
+    return bool(find_periods(text))
