@@ -1,48 +1,72 @@
 # Every target does the set-up it needs: on a fresh machine `make run` or `make test` alone is enough.
+# `make run` installs the runtime dependencies only; targets that test or measure add the dev extras on
+# top (a second stamp), so `make test` after `make run` installs just those.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+# No -q: a fresh install takes a minute or more and should show what it is doing.
+PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -c constraints.txt
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run index test eval bench bench-full lint clean
+.PHONY: setup setup-dev run index test eval fit bench bench-full lint clean
 
-setup: $(STAMP)
+setup: $(RUNTIME)
+setup-dev: $(DEV)
 
-$(STAMP): pyproject.toml constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+$(PY):
+	@echo "==> Creating the virtual environment $(VENV) (a few seconds)"
+	$(PYTHON) -m venv $(VENV)
 
-index: setup
+$(RUNTIME): pyproject.toml constraints.txt | $(PY)
+	@echo "==> Installing the runtime dependencies: torch (CPU build), sentence-transformers, FAISS, ONNX Runtime,"
+	@echo "    llama-index-core and Gradio (about a minute on a fresh machine; seconds when they are already installed)"
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(DEV): $(RUNTIME)
+	@echo "==> Installing the dev extras: pytest, hypothesis, Playwright, ruff and the llama-index baseline"
+	@echo "    packages used by eval/baseline.py (about 15 seconds)"
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $@
+
+index: $(RUNTIME)
 	$(PY) -m bot index
 
-run: setup
+run: $(RUNTIME)
+	@echo "==> Building the index if the corpus changed (about 10 seconds the first time)"
 	$(PY) -m bot index --if-needed
+	@echo "==> Starting the web UI; the page is ready when Gradio prints its local URL (Ctrl+C stops it)"
 	$(PY) app.py
 
-test: setup
+test: $(DEV)
 	$(PY) -m bot index --if-needed
 	$(PY) -m pytest
 	$(PY) -m eval --no-baseline --bootstrap 200 --out eval/reports/ci  # the committed reports come from `make eval`
 
-eval: setup
+eval: $(DEV)
 	$(PY) -m eval
 	$(PY) -m eval --gold eval/heldout-a.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-a
 	$(PY) -m eval --gold eval/heldout-b.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-b
 	$(PY) -m eval --gold eval/heldout-c.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-c
 	$(PY) -m eval --gold eval/heldout-d.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-d
+	$(PY) -m eval --gold eval/heldout-e.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-e
+	$(PY) -m eval --gold eval/heldout-f.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-f
 
-bench: setup
+fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
+	$(PY) -m eval.fit --ablation
+
+bench: $(DEV)
 	$(PY) -m eval.bench --max-articles 100
 
-bench-full: setup  # adds the 1,000-article corpus: about 45 minutes of embedding on 2 cores
+bench-full: $(DEV)  # adds the 1,000-article corpus: about 45 minutes of embedding on 2 cores
 	$(PY) -m eval.bench
 
-lint: setup
+lint: $(DEV)
 	$(VENV)/bin/ruff check .
 
 clean:

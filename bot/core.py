@@ -160,8 +160,10 @@ class Bot:
 
     @staticmethod
     def _quoted(c: FigureCheck, rendered: Rendered) -> FigureCheck:
+        if c.status == "derived":
+            return replace(c, derivation=rendered.derivations.get(c.text) or next(iter(rendered.derivations.values()), None))
         inside = any(a <= c.start and c.end <= b for a, b in rendered.quotes)
-        return replace(c, status="ok", expected=None) if inside and c.status not in ("ok", "derived") else c
+        return replace(c, status="ok", expected=None) if inside and c.status != "ok" else c
 
     def _llm_answer(self, query: Query, fallback: Answer) -> Iterator[Answer]:
         """The LLM's answer over the best sentences, shown sentence by sentence once each passes the guard

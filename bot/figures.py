@@ -53,6 +53,8 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     """A difference, total or ratio of two rows the question names; the change within one "from X to
     Y" row; an exchange rate implied by one figure in two currencies; or rows side by side for a comparison."""
     op = query.operation
+    if scored:  # the best-scored rows always count: a question may name its figure loosely ("cloud revenue growth")
+        floor = min(floor, scored[0][1])
     if op == "exchange":
         return _exchange_rate(scored, floor, table, sentence_of)
     if op not in ("difference", "total", "ratio", "compare", "change"):

@@ -182,6 +182,8 @@ class Analyzer:
 
     def analyze(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Query:
         """The Query for a cleaned question; `history` holds (standalone question, answer text) pairs, oldest first."""
+        if kind := _smalltalk(question):  # "Hello!" mid-conversation is still a greeting, not a follow-up
+            return Query(asked=question, text=question, own=question, standalone=question, smalltalk=kind)
         turns = [(_searched(q), a) for q, a in history]
         resolved = resolve_followup(question, turns, self.lexicon)
         own, _, borrowed = resolved.partition(CONTEXT_MARK)
@@ -224,7 +226,6 @@ class Analyzer:
             wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
             defines=called.group(1).strip() if called else "", meta=bool(_Q_META.search(text)),
             gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
-            smalltalk=_smalltalk(asked) if not followup or not borrowed else "",
             operation=operation, events=events, unit=unit,
             mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
             persons=tuple(n for n in names if n in self.lexicon.persons),
@@ -333,6 +334,8 @@ def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str,
         return ("compare", None, "") if kind == "who" and mentions > 1 and _COMPARE.search(text) else ("", None, "")
     if _TOTAL.search(text):
         return "total", None, ""
+    if mentions <= 1 and _CHANGE.search(text):  # "By how many points did X's growth speed up?": one figure's change
+        return "change", None, ""
     for name, pattern in (("ratio", _RATIO), ("difference", _DIFFERENCE), ("compare", _COMPARE), ("change", _CHANGE), ("exchange", _EXCHANGE)):
         if pattern.search(text):
             return name, None, ""

@@ -47,11 +47,12 @@ class Candidate:
 
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
 # far ahead of the next it is, and how much of the question the corpus's words cover at all.
-ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure")
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated")
 
 
-def answerable_features(query: Query, ranked: list[Candidate]) -> np.ndarray:
-    """One row of ANSWERABLE_FEATURES for a ranked question."""
+def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False) -> np.ndarray:
+    """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
+    row's probability and `row_stated` whether the best sentence states a row of the asked kind."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -60,7 +61,7 @@ def answerable_features(query: Query, ranked: list[Candidate]) -> np.ndarray:
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure)]])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure), row_top, float(row_stated)]])
 
 
 class Reader:
@@ -93,7 +94,9 @@ class Reader:
         ranked = self.rank(query, rows)
         # The article's own questions ("Why the sudden shift ...?") are never answers.
         ranked = [c for c in ranked if not self.features.traits(c.sid).question] or ranked
-        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked):
+        where = {self.index.sentence_at(f.doc_id, f.start) for f in stated or () if not query.figure_kinds or f.kind in query.figure_kinds}
+        row_top = max((p for _, p in rows), default=0.0)
+        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where):
             return self._refusal(query, ranked, "none")
         picked = [ranked[0]] + [c for c in ranked[1 : self.settings.max_sentences] if c.p >= EXTRA_PROBABILITY]
         picked = list({c.sid: c for c in picked if not self.features.traits(c.sid).heading or query.meta}.values()) or [ranked[0]]
@@ -105,17 +108,17 @@ class Reader:
         if query.wants_date and not any(t.timed for t in traits):
             return self._refusal(query, ranked, "when")
         if query.is_figure and stated is not None and not query.operation:
-            where = {self.index.sentence_at(f.doc_id, f.start) for f in stated if not query.figure_kinds or f.kind in query.figure_kinds}
             if not where & set(sids):
                 return self._refusal(query, ranked, "figure")
         scores = tuple(next((c.p for c in ranked if c.sid == s), 1.0) for s in sids)
         return Draft("quote", sids=tuple(sids), scores=scores)
 
-    def answers(self, query: Query, ranked: list[Candidate]) -> bool:
+    def answers(self, query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False) -> bool:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        return float(self.answerable.probabilities(answerable_features(query, ranked))[0]) >= self.answerable.threshold("answer")
+        x = answerable_features(query, ranked, row_top, row_stated)
+        return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
 
     def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:
         """The sentence that dates an event: the first of its best `breadth` sentences that holds a date

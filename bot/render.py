@@ -40,6 +40,7 @@ class Rendered:
     text: str = ""
     citations: list[Citation] = field(default_factory=list)
     derived: list[Quantity] = field(default_factory=list)
+    derivations: dict[str, str] = field(default_factory=dict)  # a derived figure's text -> its arithmetic
     quotes: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in `text` of each quoted sentence
 
 
@@ -147,6 +148,7 @@ def _computed(d: Draft, w: _Writer) -> None:
     inputs = w.markers(d.sids)
     value = ("about " if c.approximate and not c.value.text.startswith("about") else "") + c.value.text
     w.out.derived.append(c.value)
+    w.out.derivations[value] = _arithmetic(c, value)
     if c.op == "elapsed":
         w.say(f"The time from the first date to the second is {value} (computed from these dates). {inputs}")
         return
@@ -166,6 +168,17 @@ def _computed(d: Draft, w: _Writer) -> None:
         w.say(f"Together, {between} come to {value} (computed from these figures). {inputs}")
     else:
         w.say(f"That is a difference of {value} between {between} (computed from these figures). {inputs}")
+
+
+def _arithmetic(c, value: str) -> str:  # noqa: ANN001 - a Computed
+    """The sum a computed figure comes from, in the article's own wording of its inputs."""
+    quotes = [r.quote for r in c.rows]
+    if c.op == "elapsed":
+        return f"{c.dates[0].period.text} → {c.dates[1].period.text} = {value}"
+    if c.op == "change":
+        return f"{quotes[0]}: {value} {c.direction or 'up'}"
+    sign = {"difference": " − ", "total": " + ", "ratio": " ÷ ", "exchange": " ÷ "}.get(c.op, ", ")
+    return f"{sign.join(quotes)} = {value}"
 
 
 def _order(d: Draft, w: _Writer) -> None:

@@ -8,7 +8,7 @@ the next one is tried. Skills read the `Query`'s fields, never the question's wo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from .chunking import is_heading
@@ -45,9 +45,17 @@ class Context:
     analyzer: Analyzer
     reader: Reader
     answer: Callable[[Query], Draft]  # the whole pipeline, for questions in two parts
+    _rows: dict[tuple[str, tuple[str, ...] | None], list[tuple[Fact, float]]] = field(default_factory=dict, repr=False)
 
     def scored_rows(self, query: Query) -> list[tuple[Fact, float]]:
-        return self.rows.score(query, self.table, list(query.doc_ids) if query.doc_ids else None)
+        """The question's fact rows with the row model's probabilities, best first (computed once per question)."""
+        key = (query.text, query.doc_ids)
+        rows = self._rows.get(key)  # subtle: read once; another thread may clear the memo meanwhile
+        if rows is None:
+            if len(self._rows) > 64:
+                self._rows.clear()
+            rows = self._rows[key] = self.rows.score(query, self.table, list(query.doc_ids) if query.doc_ids else None)
+        return rows
 
     def sentence_of(self, f: Fact) -> int | None:
         return self.index.sentence_at(f.doc_id, f.start)

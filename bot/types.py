@@ -150,6 +150,7 @@ class FigureCheck:
     start: int = -1
     end: int = -1
     expected: str | None = None  # the article's own wording when it differs
+    derivation: str | None = None  # for a derived figure, the arithmetic: "CNY 8 trillion − CNY 5.2 trillion = CNY 2.8 trillion"
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(self)

@@ -9,11 +9,19 @@ Only `app.py` (and tests) import this module; nothing on the query path imports 
 How citations work in the page: every `[n]` marker of an answer becomes
 `<button class="cite-chip" value="TURN:N">N</button>` inside the bot's chat message (Gradio's chat
 sanitiser keeps `<button>`, `class`, `value` and `title`, but strips `data-*` attributes, hence
-`value`). One document-level click listener, installed by the source pane's `js_on_load`, turns a
-click on any chip into the source pane's `click` event carrying `{"cite": "TURN:N"}`; Python answers
-with the whole article, HTML-escaped, the cited span wrapped in `<mark id="cite-span">`, and the
-pane's `watch('value', ...)` scrolls that mark into view. Everything from readers or the article
-goes through `escape_text` (or `html.escape` in the source pane) before it reaches any HTML.
+`value`); a figure of the Facts tab is `<button class="fact-chip" value="FACT_ID">`. One
+document-level click listener, installed by the source pane's `js_on_load`, turns a click on any chip
+into the source pane's `click` event carrying `{"cite": "TURN:N"}` or `{"fact": "FACT_ID"}`; Python
+answers with the whole article, HTML-escaped, the cited span wrapped in `<mark id="cite-span">`, and
+the pane's `watch('value', ...)` scrolls that mark into view. On a narrow screen (a phone) the pane
+becomes a drawer over the lower part of the page, so the answer stays in view above it. The same
+listener copies an answer's plain text (its copy button carries the text in `value`).
+
+Everything from readers or the article goes through `escape_text` (or `html.escape` outside the chat)
+before it reaches any HTML. The conversation lives in the browser (`gr.BrowserState`), so it survives a
+reload; what the browser sends back is checked (`clean_turns`) before it is used, as any input is.
+
+Not done here: the wording of answers (the bot writes `Answer.text`); this module only lays it out.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -55,17 +63,25 @@ ASK_CONCURRENCY = 2
 QUEUE_MAX_SIZE = 64
 ASK_CONCURRENCY_ID = "ask"
 # A session's chat keeps at most this many turns (the bot itself reads only its last
-# Settings.max_history_turns); older turns leave the page so a long session's state stays bounded.
+# Settings.max_history_turns); older turns leave the page so the state kept in the browser (and sent
+# back with every question) stays bounded.
 MAX_UI_TURNS = 100
+# Where the browser keeps the conversation (localStorage). Its encryption key is drawn anew each time
+# the app starts, so a conversation survives reloads of the page but not a restart of the server, whose
+# index (and so the citations' offsets) may have changed in between.
+CONVERSATION_KEY = "article-bot-conversation"
 # Shown when an unexpected exception reaches the UI or /ask: the details go to the server log only.
 INTERNAL_ERROR = "Something went wrong on the server while answering; it has been logged. Please try again."
+THANKS = "Thanks for the feedback."
 # The app has no upload component; Gradio still exposes an upload route, so it is bounded.
 MAX_UPLOAD = "1mb"
+# Answer kinds (Answer.to_dict()["kind"]); an answer without one is a quote, or a refusal when unanswerable.
+KINDS = ("quote", "figure", "computed", "correction", "refusal", "gist", "title", "smalltalk", "llm")
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _DATED = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\s+((?:19|20)\d{2})\b")
-_MONTH_NUMBER = {m: i for i, m in enumerate(
-    ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"), 1)}
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+_MONTH_NUMBER = {m: i for i, m in enumerate(_MONTHS, 1)}
 # The chat renders Markdown and sanitises HTML. Reader and article text reach it HTML-escaped, and
 # the characters Markdown would read as syntax (emphasis, code, links, headings, tables, escapes) as
 # numeric entities, which Markdown always shows literally; so does a line-opening list or quote
@@ -73,58 +89,171 @@ _MONTH_NUMBER = {m: i for i, m in enumerate(
 _ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", **{c: f"&#{ord(c)};" for c in "\\`*_[]#|~"}})
 _LINE_START = re.compile(r"^(\s*)([-+]|\d+(?=[.)]))", re.M)
 
-FIGURE_STATUS = {
-    "ok": ("fig-ok", "matches the article"),
-    "derived": ("fig-ok", "derived from the article's figures"),
+# A figure the guard did not pass, and what its status means to a reader.
+FIGURE_PROBLEM = {
     "unsupported": ("fig-bad", "not found in the article"),
     "mismatch": ("fig-bad", "differs from the article"),
     "period_mismatch": ("fig-bad", "belongs to another period in the article"),
     "entity_mismatch": ("fig-bad", "belongs to another company in the article"),
     "over_precise": ("fig-warn", "more precise than the article"),
 }
+FIGURES_CHECKED = "✓ figures checked against the article"
+PASSED = ("ok", "derived")
 
+# Colours are set in pairs (background and text together) wherever the theme's colours are not used,
+# so dark mode never puts the theme's light text on a light background.
 APP_CSS = """
-.cite-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.5em; height: 1.5em;
+.cite-chip, .fact-chip { display: inline-flex; align-items: center; justify-content: center; min-width: 1.5em; height: 1.5em;
   padding: 0 .35em; margin: 0 .1em; border-radius: 999px; border: 1px solid var(--color-accent);
   background: var(--color-accent-soft); color: var(--body-text-color); font-size: .78em; font-weight: 600;
   line-height: 1; cursor: pointer; vertical-align: .15em; }
-.cite-chip:hover, .cite-chip:focus-visible { background: var(--color-accent); color: white; }
+.fact-chip { height: auto; min-height: 1.6em; padding: .15em .5em; border-radius: 6px; font-size: .95em; line-height: 1.25;
+  vertical-align: baseline; text-align: left; white-space: normal; }
+.cite-chip:hover, .cite-chip:focus-visible, .fact-chip:hover, .fact-chip:focus-visible { background: var(--color-accent); color: white; }
 .answer-meta { font-size: .85em; opacity: .85; margin-top: .35em; }
-.badge-refusal { display: inline-block; padding: .1em .55em; margin-bottom: .3em; border-radius: 999px;
-  background: #fdecea; color: #8a1c12; border: 1px solid #f1b0a8; font-size: .8em; font-weight: 600; }
+.badge { display: inline-block; padding: .1em .55em; margin-bottom: .3em; border-radius: 999px; font-size: .8em; font-weight: 600; }
+.badge-refusal { background: #fdecea; color: #8a1c12; border: 1px solid #f1b0a8; }
+.badge-correction { background: #fff4e0; color: #6b4200; border: 1px solid #f0c98a; }
 .fig { display: inline-block; margin: .1em .4em .1em 0; padding: 0 .4em; border-radius: 4px; }
 .fig-ok { background: #e7f5ea; color: #1d5e2c; }
+.fig-derived { background: #e8f0fe; color: #1a3f8a; }
 .fig-bad { background: #fdecea; color: #8a1c12; }
-.fig-warn { background: #fff4e0; color: #7a4b00; }
+.fig-warn { background: #fff4e0; color: #6b4200; }
+.answer-notes { font-size: .8em; opacity: .8; margin-top: .3em; }
+.answer-notes summary { cursor: pointer; }
+.answer-actions { margin-top: .4em; }
+.copy-answer { font-size: .8em; padding: .1em .6em; border-radius: 4px; border: 1px solid var(--border-color-primary);
+  background: var(--block-background-fill); color: var(--body-text-color); cursor: pointer; }
+#notice:not(:has(.notice)) { display: none; }
+#notice .notice { margin: .2em 0; padding: .4em .7em; border-radius: 6px; background: var(--color-accent-soft); color: var(--body-text-color); }
+#notice .notice-error { background: #fdecea; color: #8a1c12; }
+/* Thumbs up before thumbs down: Gradio draws Dislike first in a flex row. */
+#chat .message-buttons button[aria-label^="Like"] { order: -1; }
 #source-pane .src-head { position: sticky; top: 0; background: var(--block-background-fill); padding: .4em 0;
   border-bottom: 1px solid var(--border-color-primary); margin-bottom: .5em; z-index: 1; }
 #source-pane .src-body p { margin: 0 0 .7em 0; }
 #source-pane .src-body h3 { margin: 1em 0 .4em 0; font-size: 1.05em; }
-#source-pane mark { background: #ffe066; color: inherit; padding: 0 .1em; border-radius: 2px; }
+#source-pane mark { background: #ffe066; color: #1f1f1f; padding: 0 .1em; border-radius: 2px; }
+.dark #source-pane mark { background: #6b5400; color: #ffffff; }
 #source-pane .src-hint { opacity: .8; font-size: .9em; }
+body:not(.src-drawer-open) #source-pane .src-close { display: none; }
+#source-pane .src-close { float: right; margin-left: .5em; padding: .1em .6em; border-radius: 4px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--block-background-fill); color: var(--body-text-color); }
+.facts-table { width: 100%; border-collapse: collapse; font-size: .92em; }
+.facts-table th, .facts-table td { text-align: left; vertical-align: top; padding: .35em .4em; border-bottom: 1px solid var(--border-color-primary);
+  overflow-wrap: break-word; }
+.facts-table td:nth-child(3) { min-width: 5em; }
+.facts-empty { opacity: .85; }
 .timeline-list li { margin-bottom: .4em; }
 .timeline-list .timeline-next { opacity: .65; }
+/* A phone: the source pane opens as a drawer over the lower part of the screen. The page's JS sets the
+   class only on a narrow screen: Gradio scopes rules inside @media to its container, where body is not. */
+body.src-drawer-open #source-pane { position: fixed; left: 0; right: 0; bottom: 0; height: 45vh; z-index: 1000; margin: 0;
+  display: flex; flex-direction: column; border-radius: 12px 12px 0 0; box-shadow: 0 -6px 24px rgba(0, 0, 0, .25); }
+body.src-drawer-open #source-pane > .html-container { flex: 1 1 auto; min-height: 0; max-height: none !important; overflow-y: auto; }
+body.src-drawer-open #source-pane .src-hint { display: none; }
+body.src-drawer-open { padding-bottom: 45vh; }
+@media (max-width: 720px) {
+  .facts-table { font-size: .85em; }
+  .facts-table th, .facts-table td { padding: .3em .2em; }
+  .fact-chip { padding: .15em .3em; font-size: .88em; }
+  /* Fixed shares of the width, so no column is pushed off a phone's screen by a long word. */
+  .facts-table { table-layout: fixed; }
+  .facts-table th:nth-child(1) { width: 22%; } .facts-table th:nth-child(2) { width: 23%; }
+  .facts-table th:nth-child(3) { width: 35%; } .facts-table th:nth-child(4) { width: 20%; }
+  .facts-table td:nth-child(3) { min-width: 0; }
+  .facts-table td, .fact-chip { overflow-wrap: anywhere; }
+  .fact-chip { max-width: 100%; }
+}
 """
 
 # Installed once per page by the source pane (see the module docstring). `trigger` is re-bound on every
 # load so a re-rendered pane still receives the clicks.
 _SOURCE_JS = """
-window.__articleBotCite = (value) => trigger('click', {cite: value});
-if (!window.__articleBotCiteBound) {
-  window.__articleBotCiteBound = true;
+window.__articleBotSource = (data) => trigger('click', data);
+if (!window.__articleBotBound) {
+  window.__articleBotBound = true;
+  const DRAWER = 'src-drawer-open';
+  const narrow = matchMedia('(max-width: 720px)');
+  narrow.addEventListener('change', () => document.body.classList.remove(DRAWER));
+  const pane = () => document.getElementById('source-pane');
+  const inDrawer = () => { const p = pane(); return !!p && getComputedStyle(p).position === 'fixed'; };
+  const scroller = (el, stop) => {
+    for (let e = el.parentElement; e && e !== stop; e = e.parentElement) {
+      if (/(auto|scroll)/.test(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight) return e;
+    }
+    return null;
+  };
+  // subtle: the drawer covers the lower part of a phone's screen; the chip that opened it (the answer)
+  // is moved above it, inside the chat's own scroll box first, and only if that is not enough the page.
+  const keepAbove = (el, top) => {
+    let over = el.getBoundingClientRect().bottom + 8 - top;
+    if (over <= 0) return;
+    const box = scroller(el, document.body);
+    if (box) { const before = box.scrollTop; box.scrollTop += over; over -= box.scrollTop - before; }
+    if (over > 0) window.scrollBy(0, over);
+  };
+  const pasteFallback = (text) => {
+    const area = document.createElement('textarea');
+    area.value = text; area.setAttribute('readonly', ''); area.style.position = 'fixed'; area.style.opacity = '0';
+    document.body.appendChild(area); area.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch (err) { ok = false; }
+    area.remove();
+    return ok;
+  };
+  const copyAnswer = (button) => {
+    const text = button.value;
+    const done = (ok) => { button.textContent = ok ? 'Copied' : 'Copy failed'; setTimeout(() => { button.textContent = 'Copy'; }, 2000); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(() => done(true), () => done(pasteFallback(text)));
+    else done(pasteFallback(text));
+  };
   document.addEventListener('click', (e) => {
-    const chip = e.target instanceof Element ? e.target.closest('button.cite-chip') : null;
-    if (!chip || !chip.value) return;
+    const t = e.target instanceof Element ? e.target : null;
+    const chip = t && t.closest('button.cite-chip, button.fact-chip');
+    const copy = t && t.closest('button.copy-answer');
+    const close = t && t.closest('button.src-close');
+    if (!chip && !copy && !close) return;
     e.preventDefault();
     e.stopPropagation();
-    window.__articleBotCite(chip.value);
+    if (chip && chip.value) {
+      if (narrow.matches) document.body.classList.add(DRAWER);
+      if (inDrawer()) keepAbove(chip, pane().getBoundingClientRect().top);
+      window.__articleBotSource(chip.classList.contains('fact-chip') ? {fact: chip.value} : {cite: chip.value});
+    } else if (copy) {
+      copyAnswer(copy);
+    } else if (close) {
+      document.body.classList.remove(DRAWER);
+    }
   }, true);
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') document.body.classList.remove(DRAWER); });
+  window.__articleBotShowMark = (root) => {
+    const mark = root.querySelector('#cite-span');
+    if (!mark) { document.body.classList.remove(DRAWER); return; }
+    if (!inDrawer()) { mark.scrollIntoView({block: 'center', inline: 'nearest'}); return; }
+    // In the drawer only the drawer scrolls: the page, and the answer on it, stay where they are. The
+    // mark goes just below the pane's sticky head, which would otherwise cover it.
+    const box = scroller(mark, pane().parentElement);
+    const head = root.querySelector('.src-head');
+    if (box) box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - (head ? head.offsetHeight : 0) - 12;
+  };
 }
-watch('value', () => {
-  const mark = element.querySelector('#cite-span');
-  if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
-});
+watch('value', () => window.__articleBotShowMark(element));
 """
+
+# After an ask: the question box gets the focus back after a message (an empty question), and after an
+# answer where there is a mouse; on a touch screen focusing it would pop the keyboard over the answer.
+_FOCUS_JS = """
+() => {
+  const box = document.querySelector('#question textarea');
+  if (box && (document.querySelector('#notice .notice') || matchMedia('(pointer: fine)').matches)) box.focus();
+}
+"""
+
+# Gradio's default font, with its bold weight too: the default theme serves only 400 and 600, so bold
+# text (<strong>, headings) was drawn by the browser's fallback font. The 700 file ships with Gradio.
+APP_FONT = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 600, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+APP_THEME = gr.themes.Default(font=APP_FONT)
 
 
 # --- rendering (pure functions: no gradio, easy to test) ---------------------------------------
@@ -136,54 +265,207 @@ def escape_text(text: str) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "".join(f"&#{ord(ch)};" for ch in m.group(2)), out)
 
 
+def _attribute(text: str) -> str:
+    """Text as an HTML attribute value, newlines kept (the chat's Markdown never sees inside a tag)."""
+    return html.escape(str(text), quote=True).replace("\n", "&#10;")
+
+
+def _one_line(text: Any) -> str:
+    """escape_text on one line: a blank line would end the answer's HTML block in the chat's Markdown."""
+    return escape_text(" ".join(str(text).split()))
+
+
 def question_html(question: str) -> str:
     """A reader's question as chat message content."""
     return escape_text(question)
 
 
+def answer_kind(answer: dict[str, Any]) -> str:
+    """The answer's kind; an answer from a bot that does not say is a refusal when unanswerable, else a quote."""
+    kind = answer.get("kind")
+    if kind in KINDS:
+        return kind
+    return "refusal" if answer.get("answerable") is False else "quote"
+
+
 def answer_html(answer: dict[str, Any], turn_id: int) -> str:
-    """An answer as chat message content: text with citation chips, refusal badge, rewrite and figures."""
+    """An answer as chat message content: badge, text with citation chips, rewrite, figures, notes, copy button.
+
+    One `<div>` on one line, so the chat's Markdown takes it as a single HTML block and leaves it alone.
+    """
+    kind = answer_kind(answer)
+    parts = ['<div class="answer">', _badge_html(kind), _body_html(answer, turn_id)]
+    if kind != "smalltalk":
+        parts += [_rewrite_html(answer), figures_html(answer, kind), _notes_html(answer.get("notes") or [])]
+    parts.append(f'<div class="answer-actions"><button class="copy-answer" value="{_attribute(plain_answer_text(answer))}" '
+                 'title="Copy the answer as plain text">Copy</button></div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def plain_answer_text(answer: dict[str, Any]) -> str:
+    """What the copy button copies: the answer's own text, [n] markers and all, without any markup."""
+    return str(answer.get("text") or "").strip()
+
+
+def _badge_html(kind: str) -> str:
+    if kind == "refusal":
+        return '<span class="badge badge-refusal">Not in the article</span><br>'
+    if kind == "correction":
+        return '<span class="badge badge-correction">Corrects the question</span><br>'
+    return ""
+
+
+def _body_html(answer: dict[str, Any], turn_id: int) -> str:
+    """The answer's text, escaped, each `[n]` with a citation turned into a chip; line breaks kept."""
     cites = {c["n"]: c for c in answer.get("citations") or []}
-    parts: list[str] = []
-    if answer.get("answerable") is False:
-        parts.append('<span class="badge-refusal">Not in the article</span><br>')
-    pos, text = 0, answer.get("text") or ""
-    body: list[str] = []
+    text = answer.get("text") or ""
+    pos, body = 0, []
+
+    def prose(part: str) -> str:
+        return escape_text(part).replace("\n", "<br>")
+
     for m in _MARKER.finditer(text):
         n = int(m.group(1))
         if n not in cites:
             continue
-        body.append(escape_text(text[pos : m.start()]).rstrip())
-        c = cites[n]
-        tip = escape_text(f"Show source {n} in the article: {c.get('section', '')}")
-        body.append(f' <button class="cite-chip" value="{turn_id}:{n}" title="{tip}">{n}</button>')
+        body.append(prose(text[pos : m.start()].rstrip()))
+        tip = _one_line(f"Show source {n} in the article: {cites[n].get('section', '')}")
+        body.append(f' <button class="cite-chip" value="{int(turn_id)}:{n}" title="{tip}">{n}</button>')
         pos = m.end()
-    body.append(escape_text(text[pos:]))
-    parts.append("".join(body))
+    body.append(prose(text[pos:]))
+    return '<div class="answer-body">' + "".join(body) + "</div>"
+
+
+def _same_question(a: str, b: str) -> bool:
+    """Equal up to case, spacing, quotes and closing punctuation: a rewrite that changes nothing a reader sees."""
+    def norm(s: str) -> str:
+        s = s.replace("’", "'").replace("“", '"').replace("”", '"')
+        return " ".join(s.casefold().split()).rstrip(" ?.!")
+    return norm(a) == norm(b)
+
+
+def _rewrite_html(answer: dict[str, Any]) -> str:
     standalone, asked = answer.get("standalone_question") or "", answer.get("question") or ""
-    if standalone and standalone != asked:
-        parts.append(f'<div class="answer-meta">Searched as: “{escape_text(standalone)}”</div>')
-    # A figure quoted twice (the table's wording, then the article's sentence) is listed once.
-    figures = list({(f.get("text"), f.get("status"), f.get("expected")): f for f in answer.get("figures") or []}.values())
-    if figures:
-        items = []
-        for f in figures:
-            css, verdict = FIGURE_STATUS.get(f.get("status"), ("fig-warn", escape_text(f.get("status") or "unchecked")))
-            expected = f" (the article says {escape_text(f['expected'])})" if f.get("expected") else ""
-            items.append(f'<span class="fig {css}">{escape_text(f.get("text", ""))}: {verdict}{expected}</span>')
-        parts.append('<div class="answer-meta">Figures: ' + " ".join(items) + "</div>")
-    for note in answer.get("notes") or []:
-        parts.append(f'<div class="answer-meta">Note: {escape_text(note)}</div>')
-    return "".join(parts)
+    if not standalone or _same_question(standalone, asked):
+        return ""
+    return f'<div class="answer-meta">Searched as: “{_one_line(standalone)}”</div>'
 
 
-def chat_messages(turns: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
-    """The Chatbot value for a conversation: a user and an assistant message per turn, in order."""
+def _unique_figures(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answer's figures, each once (a figure quoted twice, the table's wording then the sentence, is one)."""
+    seen: dict[tuple, dict[str, Any]] = {}
+    for f in answer.get("figures") or []:
+        if isinstance(f, dict):
+            seen.setdefault((f.get("text"), f.get("status"), f.get("expected")), f)
+    return list(seen.values())
+
+
+def figures_html(answer: dict[str, Any], kind: str | None = None) -> str:
+    """Figure badges only where they tell the reader something; else one quiet "figures checked" mark.
+
+    A badge for: a computed figure (with the arithmetic the bot did, its `derivation`), a figure the guard did not pass, and in a correction every figure (what the article
+    says instead). A computed figure never shows "the article says": the article does not state it.
+    """
+    kind = kind or answer_kind(answer)
+    figures = _unique_figures(answer)
+    stated = [f for f in figures if f.get("status") == "ok"]
+    badges, problems = [], False
+    for f in figures:
+        status = f.get("status")
+        if status == "derived":
+            badges.append(_derived_badge(f))
+        elif status not in PASSED:
+            problems = True
+            badges.append(_problem_badge(f))
+        elif kind == "correction":
+            badges.append(f'<span class="fig fig-ok">{_one_line(f.get("text", ""))}: as the article states</span>')
+    quiet = stated and not problems and kind != "correction"
+    if not badges and not quiet:
+        return ""
+    mark = f'<span class="figs-checked">{FIGURES_CHECKED}</span>' if quiet else ""
+    return '<div class="answer-meta figures">' + " ".join(badges + ([mark] if mark else [])) + "</div>"
+
+
+def _problem_badge(f: dict[str, Any]) -> str:
+    css, verdict = FIGURE_PROBLEM.get(f.get("status"), ("fig-warn", _one_line(f.get("status") or "not checked")))
+    expected = f" (the article says {_one_line(f['expected'])})" if f.get("expected") else ""
+    return f'<span class="fig {css}">{_one_line(f.get("text", ""))}: {verdict}{expected}</span>'
+
+
+def _derived_badge(f: dict[str, Any]) -> str:
+    """A computed figure with the arithmetic the bot did (`FigureCheck.derivation`), in the article's own figures."""
+    how = _one_line(f.get("derivation") or f"{f.get('text', '')}: computed, not stated in the article")
+    return f'<span class="fig fig-derived" title="computed from figures of the article, not stated in it">{how}</span>'
+
+
+def _notes_html(notes: Sequence[str]) -> str:
+    """The bot's internal notes, behind a closed disclosure: how the answer was made, for the curious."""
+    items = "".join(f"<li>{_one_line(n)}</li>" for n in notes if isinstance(n, str) and n.strip())
+    if not items:
+        return ""
+    return f'<details class="answer-notes"><summary>How this answer was made</summary><ul>{items}</ul></details>'
+
+
+def chat_messages(turns: Sequence[dict[str, Any]], pending: str | None = None) -> list[dict[str, str]]:
+    """The Chatbot value for a conversation: a user and an assistant message per turn, in order.
+
+    `pending` is a question just asked: shown at once, before the bot has anything to say.
+    """
     out: list[dict[str, str]] = []
     for t in turns:
         out.append({"role": "user", "content": question_html(t["question"])})
         out.append({"role": "assistant", "content": answer_html(t["answer"], t["id"])})
+    if pending is not None:
+        out.append({"role": "user", "content": question_html(pending)})
     return out
+
+
+def notice_html(message: str, error: bool = False, key: int = 0) -> str:
+    """A short message under the question box (an empty question, thanks for feedback); '' shows nothing.
+
+    `key` tells two equal messages apart, so the same acknowledgement given twice is shown (and announced) twice.
+    """
+    if not message:
+        return ""
+    css = "notice notice-error" if error else "notice"
+    return f'<p class="{css}" role="status" data-key="{int(key)}">{html.escape(message)}</p>'
+
+
+# --- the conversation as the browser keeps it --------------------------------------------------
+
+
+def _is_citation(c: Any) -> bool:
+    return (isinstance(c, dict) and all(isinstance(c.get(k), int) for k in ("n", "start", "end"))
+            and isinstance(c.get("doc_id"), str) and isinstance(c.get("section", ""), str))
+
+
+def clean_turns(value: Any) -> list[dict[str, Any]]:
+    """The turns the browser sent back, keeping only well-formed ones (the browser may send anything).
+
+    A turn is {"id": int, "question": str, "answer": Answer.to_dict()}; citations must have integer
+    offsets, figures be dicts and notes strings, since the page renders and cites from them.
+    """
+    if not isinstance(value, list):
+        return []
+    out: list[dict[str, Any]] = []
+    for t in value[-MAX_UI_TURNS:]:
+        if not (isinstance(t, dict) and isinstance(t.get("id"), int) and isinstance(t.get("question"), str)):
+            continue
+        a = t.get("answer")
+        if not (isinstance(a, dict) and isinstance(a.get("text"), str)):
+            continue
+        a = {
+            **a,
+            "citations": [c for c in a.get("citations") or [] if _is_citation(c)] if isinstance(a.get("citations"), list) else [],
+            "figures": [f for f in a.get("figures") or [] if isinstance(f, dict)] if isinstance(a.get("figures"), list) else [],
+            "notes": [n for n in a.get("notes") or [] if isinstance(n, str)] if isinstance(a.get("notes"), list) else [],
+        }
+        out.append({"id": t["id"], "question": t["question"], "answer": a})
+    return out
+
+
+# --- the source pane ---------------------------------------------------------------------------
 
 
 def _line_spans(text: str) -> Iterable[tuple[int, int]]:
@@ -199,7 +481,7 @@ def article_html(doc: Any, span: tuple[int, int] | None = None, head: str = "", 
     headings = {(s.heading_start, s.heading_end) for s in getattr(doc, "sections", ()) if s.heading_end > s.heading_start}
     out = [f'<div class="src" data-nonce="{int(nonce)}">']
     if head:
-        out.append(f'<div class="src-head">{head}</div>')
+        out.append(f'<div class="src-head"><button class="src-close" title="Close the source">Close</button>{head}</div>')
     out.append('<div class="src-body">')
     marked = False
     for start, end in _line_spans(text):
@@ -234,14 +516,28 @@ def source_html(documents: dict[str, Any], turns: Sequence[dict[str, Any]], cite
     if doc is None:
         return None
     chips = " ".join(
-        f'<button class="cite-chip" value="{turn_id}:{o["n"]}" title="Show source {o["n"]}">{o["n"]}</button>'
+        f'<button class="cite-chip" value="{turn_id}:{int(o["n"])}" title="Show source {int(o["n"])}">{int(o["n"])}</button>'
         for o in turn["answer"]["citations"]
     )
     head = (
-        f"<strong>Source [{n}]</strong> · {html.escape(c['section'])} · <em>{html.escape(doc.title)}</em>"
+        f"<strong>Source [{n}]</strong> · {html.escape(str(c.get('section', '')))} · <em>{html.escape(doc.title)}</em>"
         f'<div class="src-hint">Question: “{html.escape(turn["question"])}” — sources of this answer: {chips}</div>'
     )
     return article_html(doc, (c["start"], c["end"]), head=head, nonce=nonce)
+
+
+def fact_source_html(documents: dict[str, Any], fact: Any, sentence: tuple[int, int] | None = None, nonce: int = 0) -> str | None:
+    """The source pane for a row of the Facts tab: its article with the sentence stating the figure marked."""
+    doc = documents.get(fact.doc_id) if fact is not None else None
+    if doc is None:
+        return None
+    section = doc.section_at(fact.start) if hasattr(doc, "section_at") else None
+    where = f" · {html.escape(section.title)}" if section is not None else ""
+    head = (
+        f"<strong>{html.escape(fact.quote)}</strong> · {html.escape(fact.entity)}, {html.escape(fact.metric)}{where}"
+        f'<div class="src-hint">The sentence of <em>{html.escape(doc.title)}</em> that states this figure.</div>'
+    )
+    return article_html(doc, sentence or (fact.start, fact.end), head=head, nonce=nonce)
 
 
 def welcome_html(documents: dict[str, Any]) -> str:
@@ -249,13 +545,22 @@ def welcome_html(documents: dict[str, Any]) -> str:
     if not documents:
         return '<div class="src"><p class="src-hint">No article is loaded.</p></div>'
     doc = next(iter(documents.values()))
-    head = '<span class="src-hint">Click a numbered citation in an answer to see it highlighted here.</span>'
+    head = '<span class="src-hint">Click a numbered citation in an answer, or a figure in the Facts tab, to see it highlighted here.</span>'
     return article_html(doc, None, head=head)
 
 
 # --- facts tab ---------------------------------------------------------------------------------
 
-FACT_COLUMNS = ["entity", "metric", "figure", "value", "low", "high", "unit", "period", "qualifier", "kind", "id"]
+FACT_COLUMNS = ["entity", "metric", "figure", "period", "id", "unit", "kind"]
+FACT_HEADERS = ("Business", "What", "Figure", "Period")
+# A count whose figure is a bare number word ("two", "triple") is the article's rhetoric ("two
+# pillars", "three battlefields"), not a measurement, unless it counts people, whom businesses measure.
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve dozen a both single double triple twice".split()
+)
+_MEASURED_COUNTS = frozenset(
+    "users user members member customers customer buyers buyer shoppers merchants sellers employees staff subscribers visitors people".split()
+)
 
 
 def load_fact_rows(bot: Any, corpus_dir: str | Path | None) -> tuple[list[Any], str]:
@@ -275,7 +580,34 @@ def load_fact_rows(bot: Any, corpus_dir: str | Path | None) -> tuple[list[Any], 
     rows = list(getattr(table, "facts", table) or ())
     if not rows:
         return [], "No fact table for this corpus (no *.facts.jsonl beside the articles)."
-    return rows, f"{len(rows)} figures stated in the article, from its fact table. Click a column header to sort."
+    listed = len(listed_facts(rows))
+    left_out = len(rows) - listed
+    extra = f" ({left_out} counts written as a bare number word, such as “two”, are left out)" if left_out else ""
+    return rows, f"{listed} figures stated in the article, from its fact table{extra}. Click a figure to see its sentence."
+
+
+def is_bare_count(f: Any) -> bool:
+    """A row that is a small count of things that are not a metric: a number word, not counting people."""
+    if f.kind != "count":
+        return False
+    words = re.findall(r"[a-z]+|\d", (f.quote or "").lower())
+    if not words or any(w not in _NUMBER_WORDS for w in words):
+        return False
+    counted = set(re.findall(r"[a-z]+", f"{f.metric} {getattr(f, 'unit', '') or ''}".lower()))
+    return not counted & _MEASURED_COUNTS
+
+
+def listed_facts(rows: Sequence[Any]) -> list[Any]:
+    """The rows the Facts tab lists, in article order: every figure but the bare counts."""
+    return sorted((f for f in rows if not is_bare_count(f)), key=lambda f: (f.doc_id, f.start))
+
+
+def period_label(period: str | None) -> str:
+    """"2021-04" as "April 2021", "2024" as it is, none as ''."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", period or "")
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{_MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+    return period or ""
 
 
 def _unit(f: Any) -> str:
@@ -286,28 +618,52 @@ def _unit(f: Any) -> str:
 
 
 def facts_frame(rows: Sequence[Any]) -> pd.DataFrame:
-    """The fact table as a DataFrame (one row per fact, article order)."""
+    """The listed facts as a DataFrame: the figure as the article writes it ("CNY 18.2 billion"), article order."""
     data = [
-        {
-            "entity": f.entity, "metric": f.metric, "figure": f.quote,
-            "value": f.value, "low": f.low, "high": f.high, "unit": _unit(f),
-            "period": f.period or "", "qualifier": f.qualifier or "", "kind": f.kind, "id": f.id,
-        }
-        for f in sorted(rows, key=lambda f: (f.doc_id, f.start))
-    ]  # fmt: skip
+        {"entity": f.entity, "metric": f.metric, "figure": f.quote, "period": period_label(f.period), "id": f.id, "unit": _unit(f), "kind": f.kind}
+        for f in listed_facts(rows)
+    ]
     return pd.DataFrame(data, columns=FACT_COLUMNS)
 
 
 def filter_facts(frame: pd.DataFrame, query: str | None) -> pd.DataFrame:
-    """Rows where every word of `query` occurs (case-insensitive) in some text column."""
+    """Rows where every word of `query` occurs (case-insensitive) in some column."""
     words = (query or "").lower().split()
     if not words or frame.empty:
         return frame
-    hay = frame[["entity", "metric", "figure", "unit", "period", "qualifier", "kind", "id"]].astype(str).agg(" ".join, axis=1).str.lower()
+    hay = frame[FACT_COLUMNS].astype(str).agg(" ".join, axis=1).str.lower()
     keep = pd.Series(True, index=frame.index)
     for w in words:
         keep &= hay.str.contains(w, regex=False)
     return frame[keep]
+
+
+def facts_html(frame: pd.DataFrame, query: str | None = None) -> str:
+    """The Facts table (business, what, figure, period); each figure a button showing its sentence."""
+    shown = filter_facts(frame, query)
+    if shown.empty:
+        what = f"No figure matches “{html.escape(query.strip())}”." if (query or "").strip() else "No figures to show."
+        return f'<p class="facts-empty" role="status">{what} Try fewer or other words, such as a company or “share”.</p>'
+    head = "".join(f'<th scope="col">{h}</th>' for h in FACT_HEADERS)
+    body = "".join(
+        f"<tr><td>{html.escape(r.entity)}</td><td>{html.escape(r.metric)}</td>"
+        f'<td><button class="fact-chip" value="{html.escape(r.id, quote=True)}" title="Show this figure\'s sentence in the article">'
+        f"{html.escape(r.figure)}</button></td><td>{html.escape(r.period)}</td></tr>"
+        for r in shown.itertuples()
+    )
+    return f'<table class="facts-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def sentence_spans(bot: Any) -> Callable[[str, int], tuple[int, int] | None]:
+    """A lookup: (doc_id, offset) -> the span of the index sentence holding that offset, or None."""
+    by_doc: dict[str, list[tuple[int, int]]] = {}
+    for s in getattr(getattr(bot, "index", None), "sentences", None) or []:
+        by_doc.setdefault(s.doc_id, []).append((s.start, s.end))
+
+    def lookup(doc_id: str, offset: int) -> tuple[int, int] | None:
+        return next(((a, b) for a, b in by_doc.get(doc_id, ()) if a <= offset < b), None)
+
+    return lookup
 
 
 def _metric_terms(metric: str) -> frozenset[str]:
@@ -403,6 +759,7 @@ def timeline_html(frame: pd.DataFrame) -> str:
     return f'<ol class="timeline-list">{items}</ol>'
 
 
+
 def _title(base: str, frame: pd.DataFrame) -> str:
     periods = sorted({p for p in frame.get("period", pd.Series(dtype=str)) if p})
     return f"{base} ({', '.join(periods)})" if periods else base
@@ -420,6 +777,12 @@ def _xlim_years(frame: pd.DataFrame) -> list[float] | None:
     return [float(int(frame["year"].min())), float(int(frame["year"].max()) + 1)]
 
 
+def timeline_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The timeline for its chart: sections labelled without their trailing "(2020-2022)", which the x axis shows."""
+    part = frame["section"].str.replace(r"\s*\([^)]*\)\s*$", "", regex=True)
+    return frame.drop(columns=["date"]).assign(part=part)
+
+
 def _caption(frame: pd.DataFrame, what: str) -> str:
     if frame.empty:
         return f"No {what} rows in the fact table."
@@ -428,12 +791,17 @@ def _caption(frame: pd.DataFrame, what: str) -> str:
 
 # --- the app -----------------------------------------------------------------------------------
 
+# Charts wrap to one per row below this width (px), so a phone gets each at full width, titles whole.
+CHART_MIN_WIDTH = 320
+# Bar labels slanted, so names as long as "Douyin E-commerce" fit under their bar at a phone's width.
+CHART_LABEL_ANGLE = -30
+
 
 class ArticleBotBlocks(gr.Blocks):
-    """gr.Blocks whose `launch` brings the app's CSS and blocks the corpus, index and feedback folders.
+    """gr.Blocks whose `launch` brings the app's CSS and theme and blocks the corpus, index and feedback folders.
 
-    Gradio 6 takes `css` in `launch()`, not in the constructor; overriding `launch` keeps
-    `create_app(bot).launch(...)` looking right without every caller passing the CSS. Gradio serves
+    Gradio 6 takes `css` and `theme` in `launch()`, not in the constructor; overriding `launch` keeps
+    `create_app(bot).launch(...)` looking right without every caller passing them. Gradio serves
     no working-directory file by default; `blocked_paths` makes sure it never serves these folders.
     """
 
@@ -442,6 +810,7 @@ class ArticleBotBlocks(gr.Blocks):
 
     def launch(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D401 - gr.Blocks.launch
         kwargs.setdefault("css", self.app_css)
+        kwargs.setdefault("theme", APP_THEME)
         kwargs.setdefault("max_file_size", MAX_UPLOAD)  # the app takes no uploads; bound Gradio's upload route
         kwargs["blocked_paths"] = [*(kwargs.get("blocked_paths") or []), *self.private_paths]
         return super().launch(*args, **kwargs)
@@ -477,12 +846,64 @@ def feedback_record(turns: Sequence[dict[str, Any]], index: Any, liked: Any, ses
         "standalone_question": a.get("standalone_question"),
         "answer": a.get("text"),
         "answerable": a.get("answerable"),
+        "kind": answer_kind(a),
         "backend": a.get("backend"),
         "citations": [{k: c.get(k) for k in ("n", "doc_id", "section", "start", "end")} for c in a.get("citations") or []],
         "figures": [{k: f.get(k) for k in ("text", "status", "expected")} for f in a.get("figures") or []],
         "turn": index // 2,
         "session": session,
     }
+
+
+def _history_of(turns: Sequence[dict[str, Any]]) -> list[tuple[str, Answer]]:
+    """Earlier turns with the standalone questions they were searched as, so none is resolved again."""
+    return [
+        (t["question"], Answer(text=t["answer"].get("text") or "", standalone_question=t["answer"].get("standalone_question") or ""))
+        for t in turns
+    ]
+
+
+def ask_turns(bot: Any, question: Any, turns: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+    """The chat's ask handler: (chat, turns, question box, notice) updates, first of all the question itself.
+
+    The question shows at once, before the first token; provisional answers replace one another while
+    an LLM streams, and the turns (kept in the browser) are stored once, with the final, guarded answer.
+    A question the bot refuses to take (empty, too long) leaves the chat as it was, puts the question
+    back in the box and says why in the notice: a user's mistake is logged as one line, not a traceback.
+    """
+    turns = clean_turns(turns)
+    asked = question if isinstance(question, str) else ""
+    next_id = max((t["id"] for t in turns), default=-1) + 1
+    if asked.strip():
+        yield chat_messages(turns, pending=asked), gr.skip(), "", ""
+    shown = None
+    try:
+        for answer in bot.ask_stream(asked, history=_history_of(turns)):
+            shown = (turns + [{"id": next_id, "question": answer.question or asked, "answer": answer.to_dict()}])[-MAX_UI_TURNS:]
+            yield chat_messages(shown), gr.skip(), gr.skip(), gr.skip()
+    except BotError as e:
+        log.info("question not answered: %s", e)
+        yield chat_messages(turns), gr.skip(), asked if asked.strip() else "", notice_html(str(e))
+        return
+    except Exception:
+        log.exception("internal error answering in the chat")
+        yield chat_messages(turns), gr.skip(), asked, notice_html(INTERNAL_ERROR, error=True)
+        return
+    if shown is not None:
+        yield gr.skip(), shown, gr.skip(), gr.skip()
+
+
+def starter_handler(bot: Any, text: str) -> Callable[[Any], Iterator[tuple[Any, Any, Any, Any]]]:
+    """The click handler of a starter button: a generator function, as Gradio needs to stream its output.
+
+    (A lambda returning `ask_turns(...)` is a plain function to Gradio, which then takes the generator
+    object it returns for a single output value: "didn't return enough output values".)
+    """
+
+    def on_starter(turns: Any) -> Iterator[tuple[Any, Any, Any, Any]]:
+        yield from ask_turns(bot, text, turns)
+
+    return on_starter
 
 
 def create_app(
@@ -502,119 +923,121 @@ def create_app(
         corpus_dir = Path(next(iter(documents.values())).path).parent
     feedback_path = Path(feedback_path)
     fact_rows, facts_status = load_fact_rows(bot, corpus_dir)
+    facts_by_id = {f.id: f for f in fact_rows}
     facts_all = facts_frame(fact_rows)
+    sentence_of = sentence_spans(bot)
     timeline = timeline_frame(bot)
     gmv, cloud, share = gmv_frame(fact_rows), cloud_share_frame(fact_rows), ecommerce_share_frame(fact_rows)
     doc_title = next(iter(documents.values())).title if documents else "the article"
 
-    def history_of(turns: Sequence[dict[str, Any]]) -> list[tuple[str, Answer]]:
-        """Earlier turns with the standalone questions they were searched as, so none is resolved again."""
-        return [
-            (t["question"], Answer(text=t["answer"].get("text") or "", standalone_question=t["answer"].get("standalone_question") or ""))
-            for t in turns
-        ]
+    def on_ask(question: str, turns: Any):  # noqa: ANN202 - gradio outputs
+        """Streams the question, then provisional answers when an LLM backend streams; the last is guarded."""
+        yield from ask_turns(bot, question, turns)
 
-    def on_ask(question: str, turns: list[dict[str, Any]]):  # noqa: ANN202 - gradio outputs
-        """Streams provisional answers when an LLM backend streams; the last one shown is the guarded answer."""
-        turns = list(turns or [])
-        next_id = turns[-1]["id"] + 1 if turns else 0
-        try:
-            for answer in bot.ask_stream(question if isinstance(question, str) else "", history=history_of(turns)):
-                shown = (turns + [{"id": next_id, "question": answer.question or question, "answer": answer.to_dict()}])[-MAX_UI_TURNS:]
-                yield chat_messages(shown), shown, ""
-        except BotError as e:
-            raise gr.Error(str(e)) from None
-        except Exception:
-            log.exception("internal error answering in the chat")
-            raise gr.Error(INTERNAL_ERROR) from None
+    def on_load(turns: Any):  # noqa: ANN202
+        return chat_messages(clean_turns(turns))
 
     def on_new_chat():  # noqa: ANN202
-        return [], [], "", welcome_html(documents)
+        return [], [], "", welcome_html(documents), ""
 
-    def on_cite(turns: list[dict[str, Any]], evt: gr.EventData):  # noqa: ANN202
-        data = getattr(evt, "_data", None) or {}
-        page = source_html(documents, turns or [], data.get("cite") if isinstance(data, dict) else None, nonce=time.monotonic_ns())
+    def on_source(turns: Any, evt: gr.EventData):  # noqa: ANN202
+        data = getattr(evt, "_data", None)
+        data = data if isinstance(data, dict) else {}
+        nonce = time.monotonic_ns()
+        if isinstance(data.get("fact"), str):
+            fact = facts_by_id.get(data["fact"])
+            page = fact_source_html(documents, fact, fact and sentence_of(fact.doc_id, fact.start), nonce=nonce)
+        else:
+            page = source_html(documents, clean_turns(turns), data.get("cite") if isinstance(data.get("cite"), str) else None, nonce=nonce)
         return gr.skip() if page is None else page
 
-    def on_like(turns: list[dict[str, Any]], evt: gr.LikeData, request: gr.Request):  # noqa: ANN202
-        record = feedback_record(turns or [], evt.index, evt.liked, getattr(request, "session_hash", None))
+    def on_like(turns: Any, evt: gr.LikeData, request: gr.Request):  # noqa: ANN202
+        record = feedback_record(clean_turns(turns), evt.index, evt.liked, getattr(request, "session_hash", None))
         if record is None:
-            return
+            return gr.skip()
         try:
             append_feedback(feedback_path, record)
         except OSError as e:
             log.error("feedback not saved to %s: %s", feedback_path, e)
-            gr.Warning("Your feedback could not be saved; please try again later.")
+            return notice_html("Your feedback could not be saved; please try again later.", error=True)
+        return notice_html(THANKS if record["rating"] in ("up", "down") else "Your feedback was withdrawn.", key=time.monotonic_ns())
 
     def ask(question: str, history: list[list[str]] | None = None) -> dict:
         """Answer one question about the article, with citations.
 
         question: the question. history: earlier [question, answer] pairs of the same conversation,
         oldest first, or None. Returns Answer.to_dict(): text with [n] markers, citations, answerable,
-        question, standalone_question, figures, notes, backend. Errors (empty question, malformed
+        question, standalone_question, figures, notes, backend, kind. Errors (empty question, malformed
         history) come back as an error with a message meant for the user.
         """
         try:
             return bot.ask(question, history=history).to_dict()
         except BotError as e:
-            raise gr.Error(str(e)) from None
+            log.info("/ask not answered: %s", e)
+            raise gr.Error(str(e), print_exception=False) from None
         except Exception:
             log.exception("internal error answering %r", question[:200] if isinstance(question, str) else question)
-            raise gr.Error(INTERNAL_ERROR) from None
+            raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
 
     with ArticleBotBlocks(title=TITLE, analytics_enabled=False) as demo:
-        turns = gr.State([])
+        turns = gr.BrowserState([], storage_key=CONVERSATION_KEY)
         gr.Markdown(f"## {TITLE}\nQuestions about *{escape_text(doc_title)}*. Answers quote the article; click a numbered citation to see it in place.")
-        with gr.Tab("Chat", id="chat"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=360):
-                    # No copy buttons: Gradio copies a message's source, which here is HTML with chip
-                    # markup; selecting the text copies what the reader sees.
-                    chatbot = gr.Chatbot(
-                        label="Conversation", elem_id="chat", height=520, latex_delimiters=[], buttons=[],
-                        feedback_options=("Like", "Dislike"), placeholder="Ask a question about the article, or pick one below.",
-                    )
-                    with gr.Row():
-                        question = gr.Textbox(label="Your question", placeholder="e.g. How big was the antitrust fine?", elem_id="question",
-                                              scale=5, lines=1, max_lines=4, autofocus=True, submit_btn=False, show_label=False)
-                        send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button", min_width=80)
-                    with gr.Row(elem_id="starters"):
-                        starters = [gr.Button(q, size="sm", variant="secondary") for q in STARTER_QUESTIONS]
-                    new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
-                with gr.Column(scale=2, min_width=320):
-                    source = gr.HTML(welcome_html(documents), elem_id="source-pane", label="Source", max_height=640,
-                                     js_on_load=_SOURCE_JS, container=True, padding=True)
-        with gr.Tab("Facts", id="facts"):
-            gr.Markdown(escape_text(facts_status), elem_id="facts-status")
-            facts_filter = gr.Textbox(label="Filter the table", placeholder="company, metric, figure or period, e.g. cloud share", elem_id="facts-filter")
-            facts_table = gr.Dataframe(facts_all, interactive=False, wrap=True, max_height=420, elem_id="facts-table",
-                                       datatype=["str", "str", "str", "number", "number", "number", "str", "str", "str", "str", "str"])
-            with gr.Row():
-                gr.BarPlot(gmv, x="company", y="GMV (CNY trillion)", color="basis", title=_title("GMV, CNY trillion", gmv), sort="-y", y_lim=_ylim(gmv, "GMV (CNY trillion)"),
-                           tooltip=["company", "as written", "period", "basis"], caption=_caption(gmv, "GMV"), elem_id="chart-gmv")
-                gr.BarPlot(cloud, x="provider", y="market share (%)", title="China cloud market share (%)", sort="-y", y_lim=_ylim(cloud, "market share (%)"),
-                           tooltip=["provider", "as written", "basis"], caption=_caption(cloud, "cloud share"), elem_id="chart-cloud")
-            with gr.Row():
-                gr.LinePlot(share, x="year", y="share (%)", title="Alibaba's share of Chinese e-commerce (%)", y_lim=[0, 60],
-                            tooltip=["year", "as written", "basis"], elem_id="chart-share",
-                            caption=_caption(share, "e-commerce share") + " The 2024 point is approximate: the article says only 'the mid-40% range'.")
-                gr.ScatterPlot(timeline.drop(columns=["date"]), x="year", y="section", title="Dated events in the article",
-                               x_lim=_xlim_years(timeline), x_axis_format="d", x_title="year", y_title="",
-                               tooltip=["when", "sentence"], elem_id="chart-timeline",
-                               caption="Every sentence of the article that names a month and year.")
-            gr.HTML(timeline_html(timeline), elem_id="timeline-list", label="Timeline")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                with gr.Tabs():
+                    with gr.Tab("Chat", id="chat"):
+                        # Gradio's own copy button copies a message's source, which here is HTML with chip
+                        # markup; each answer carries its own copy button, which copies the plain text.
+                        chatbot = gr.Chatbot(
+                            label="Conversation", elem_id="chat", height=520, latex_delimiters=[], buttons=[],
+                            feedback_options=("Like", "Dislike"), placeholder="Ask a question about the article, or pick one below.",
+                        )
+                        notice = gr.HTML("", elem_id="notice")
+                        with gr.Row():
+                            question = gr.Textbox(label="Your question", placeholder="e.g. How big was the antitrust fine?", elem_id="question",
+                                                  scale=5, lines=1, max_lines=4, autofocus=True, submit_btn=False, show_label=False)
+                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button", min_width=80)
+                        with gr.Row(elem_id="starters"):
+                            starters = [gr.Button(q, size="sm", variant="secondary") for q in STARTER_QUESTIONS]
+                        new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
+                    with gr.Tab("Facts", id="facts"):
+                        gr.Markdown(escape_text(facts_status), elem_id="facts-status")
+                        facts_filter = gr.Textbox(label="Filter the table", placeholder="company, metric, figure or period, e.g. cloud share",
+                                                  elem_id="facts-filter")
+                        facts_table = gr.HTML(facts_html(facts_all), elem_id="facts-table", max_height=460, container=True)
+                        with gr.Row():
+                            gr.BarPlot(gmv, x="company", y="GMV (CNY trillion)", color="basis", title=_title("GMV, CNY trillion", gmv), sort="-y",
+                                       y_lim=_ylim(gmv, "GMV (CNY trillion)"), x_label_angle=CHART_LABEL_ANGLE, tooltip=["company", "as written", "period", "basis"],
+                                       caption=_caption(gmv, "GMV"), elem_id="chart-gmv", min_width=CHART_MIN_WIDTH)
+                            gr.BarPlot(cloud, x="provider", y="market share (%)", title="Cloud share in China (%)", sort="-y",
+                                       y_lim=_ylim(cloud, "market share (%)"), x_label_angle=CHART_LABEL_ANGLE, tooltip=["provider", "as written", "basis"],
+                                       caption=_caption(cloud, "cloud share"), elem_id="chart-cloud", min_width=CHART_MIN_WIDTH)
+                        with gr.Row():
+                            gr.LinePlot(share, x="year", y="share (%)", title="Alibaba's e-commerce share (%)", y_lim=[0, 60],
+                                        tooltip=["year", "as written", "basis"], elem_id="chart-share", min_width=CHART_MIN_WIDTH,
+                                        caption=_caption(share, "e-commerce share") + " The 2024 point is approximate: the article says only 'the mid-40% range'.")
+                            gr.ScatterPlot(timeline_chart_frame(timeline), x="year", y="part", title="Dated events",
+                                           x_lim=_xlim_years(timeline), x_axis_format="d", x_title="year", y_title="",
+                                           tooltip=["when", "section", "sentence"], elem_id="chart-timeline", min_width=CHART_MIN_WIDTH,
+                                           caption="Every sentence of the article that names a month and year.")
+                        gr.HTML(timeline_html(timeline), elem_id="timeline-list", label="Timeline")
+            with gr.Column(scale=2, min_width=320):
+                source = gr.HTML(welcome_html(documents), elem_id="source-pane", label="Source", max_height=640,
+                                 js_on_load=_SOURCE_JS, container=True, padding=True)
 
-        ask_outputs = [chatbot, turns, question]
+        ask_outputs = [chatbot, turns, question, notice]
         common = {"api_visibility": "private", "concurrency_id": ASK_CONCURRENCY_ID, "trigger_mode": "once"}
-        question.submit(on_ask, [question, turns], ask_outputs, **common)
-        send.click(on_ask, [question, turns], ask_outputs, **common)
+        question.submit(on_ask, [question, turns], ask_outputs, **common).then(None, js=_FOCUS_JS)
+        send.click(on_ask, [question, turns], ask_outputs, **common).then(None, js=_FOCUS_JS)
         for button, text in zip(starters, STARTER_QUESTIONS, strict=True):
-            button.click(lambda t, q=text: on_ask(q, t), [turns], ask_outputs, **common)
-        new_chat.click(on_new_chat, None, [chatbot, turns, question, source], api_visibility="private")
-        chatbot.clear(on_new_chat, None, [chatbot, turns, question, source], api_visibility="private")
-        source.click(on_cite, [turns], source, api_visibility="private", trigger_mode="multiple")
-        chatbot.like(on_like, [turns], None, api_visibility="private")
-        facts_filter.change(lambda q: filter_facts(facts_all, q), facts_filter, facts_table, api_visibility="private", trigger_mode="always_last")
+            button.click(starter_handler(bot, text), [turns], ask_outputs, **common).then(None, js=_FOCUS_JS)
+        reset = [chatbot, turns, question, source, notice]
+        new_chat.click(on_new_chat, None, reset, api_visibility="private").then(None, js=_FOCUS_JS)
+        chatbot.clear(on_new_chat, None, reset, api_visibility="private")
+        demo.load(on_load, [turns], [chatbot], api_visibility="private")
+        source.click(on_source, [turns], source, api_visibility="private", trigger_mode="multiple")
+        chatbot.like(on_like, [turns], [notice], api_visibility="private")
+        facts_filter.change(lambda q: facts_html(facts_all, q), facts_filter, facts_table, api_visibility="private", trigger_mode="always_last")
         gr.api(ask, api_name="ask", concurrency_id=ASK_CONCURRENCY_ID)
 
     demo.private_paths = [str(Path(p).resolve()) for p in (corpus_dir, index_dir, _index_root(bot), feedback_path.parent) if p]

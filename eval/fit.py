@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             ablation[name] = round(top1(sent_t, out_of_fold(sent_t, sent_c, args.folds, cols))[0], 4)
         cv["ablation_top1_without"] = ablation
     _save(Path(args.out) / "sentences.json", FEATURES, sent_fit, {"refuse": refuse_t}, sets, cv)
-    ans_cv = _fit_answerable(sent_t, sent_oof, queries, items, cand_sids, args, sets)
+    ans_cv = _fit_answerable(sent_t, sent_oof, queries, items, cand_sids, args, sets, bot)
     cv["answerable"] = ans_cv
     report = _report(sets, rows_t, sent_t, row_c, row_cv, answer_t, answer_score, about_t, about_f1, cv, ablation, sent_fit, row_fit, time.perf_counter() - t0)
     write_atomic(Path(args.report), report)
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_sids, args, sets) -> dict:  # noqa: ANN001
+def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_sids, args, sets, bot) -> dict:  # noqa: ANN001
     """The answerability model over whole rankings (out-of-fold sentence probabilities), and its threshold."""
     from bot.reader import ANSWERABLE_FEATURES, Candidate, answerable_features
 
@@ -252,8 +252,18 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
     for qid in np.unique(t.question):
         m = np.flatnonzero(t.question == qid)
         order = m[np.argsort(-p[m], kind="stable")]
-        ranked = [Candidate(int(j), float(p[j]), t.x[j]) for j in order]
-        rows.append(answerable_features(queries[int(qid)], ranked)[0])
+        q = queries[int(qid)]
+        sids = cand_sids[int(qid)]
+        first = int(np.flatnonzero(t.question == qid)[0])
+        ranked = [Candidate(sids[int(j) - first], float(p[j]), t.x[j]) for j in order]
+        row_top, stated = 0.0, False
+        if q.is_figure:
+            scored = bot.context.scored_rows(q)
+            row_top = max((v for _, v in scored), default=0.0)
+            where = {bot.index.sentence_at(f.doc_id, f.start) for f, x in bot.facts.candidates(q, any_entity=True)
+                     if not x["growth_unasked"] and (not q.figure_kinds or f.kind in q.figure_kinds)}
+            stated = ranked[0].sid in where
+        rows.append(answerable_features(q, ranked, row_top, stated)[0])
         labels.append(1.0 if items[int(qid)].answerable else 0.0)
         groups.append(items[int(qid)].group)
     at = Table(np.asarray(rows), np.asarray(labels), np.arange(len(labels)), groups, ANSWERABLE_FEATURES)

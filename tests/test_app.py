@@ -77,7 +77,8 @@ def test_answer_with_citations(client, bot) -> None:  # noqa: ANN001
     c = a["citations"][0]
     assert c["section"] == CRACKS and c["n"] == 1 and "[1]" in a["text"]
     assert bot.documents[c["doc_id"]].text[c["start"] : c["end"]] == c["text"]
-    assert set(a) == {"text", "citations", "answerable", "question", "standalone_question", "figures", "notes", "backend"}
+    assert set(a) >= {"text", "citations", "answerable", "question", "standalone_question", "figures", "notes", "backend"}
+    assert set(a) <= {"text", "citations", "answerable", "question", "standalone_question", "figures", "notes", "backend", "kind"}
     assert a == client.predict(FINE_Q, api_name="/ask")  # history may be left out
 
 
@@ -96,8 +97,8 @@ def test_follow_up_with_history(client, bot) -> None:  # noqa: ANN001
 
 def test_refusal_for_a_question_the_article_does_not_answer(client) -> None:  # noqa: ANN001
     a = client.predict("What is the boiling point of water?", None, api_name="/ask")
-    assert a["answerable"] is False
-    assert a["text"].startswith("The article doesn't say")
+    assert a["answerable"] is False and a.get("kind", "refusal") == "refusal"
+    assert a["text"].startswith("The article doesn")  # "doesn't say", "doesn't mention ...": the bot's wording
 
 
 def test_question_about_another_company_has_the_answer_shape(client) -> None:  # noqa: ANN001
@@ -106,7 +107,7 @@ def test_question_about_another_company_has_the_answer_shape(client) -> None:  #
     a = client.predict("Who is JD.com's CEO?", None, api_name="/ask")
     assert isinstance(a["answerable"], bool) and isinstance(a["text"], str) and a["text"]
     if a["answerable"] is False:
-        assert a["text"].startswith("The article doesn't say")
+        assert a["text"].startswith("The article doesn")
     for c in a["citations"]:
         assert f"[{c['n']}]" in a["text"]
 
@@ -127,6 +128,20 @@ def test_bad_input_is_a_clear_error(client, question, history, message) -> None:
     with pytest.raises(AppError) as err:
         client.predict(question, history, api_name="/ask")
     assert message in str(err.value)
+
+
+def test_a_users_mistake_is_one_log_line_not_a_traceback(client, caplog, capfd) -> None:  # noqa: ANN001
+    import logging
+
+    from gradio_client.exceptions import AppError
+
+    capfd.readouterr()
+    with caplog.at_level(logging.INFO, logger="bot.ui"), pytest.raises(AppError):
+        client.predict("   ", None, api_name="/ask")
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    lines = [r for r in caplog.records if r.name == "bot.ui"]
+    assert len(lines) == 1 and lines[0].exc_info is None and "The question is empty" in lines[0].getMessage()
 
 
 def test_page_is_served_but_not_the_corpus_or_index(server, bot) -> None:  # noqa: ANN001
@@ -168,7 +183,9 @@ def test_answer_html_escapes_text_and_makes_chips() -> None:
 
     cite = {"n": 1, "doc_id": "d", "section": "S <b>", "start": 0, "end": 5, "text": "x", "score": 1.0}
     out = answer_html(_answer("Hello <script>alert(1)</script> *bold* [1] and [7]", [cite]), turn_id=3)
-    assert "<script" not in out and "<b>" not in out and "*bold*" not in out
+    assert "<script" not in out and "<b>" not in out
+    shown = out.split('<div class="answer-actions">')[0]  # the copy button's value holds the plain text, as text
+    assert "*bold*" not in shown
     assert '<button class="cite-chip" value="3:1"' in out
     assert out.count("cite-chip") == 1  # [7] has no citation: left as text
     assert "&#91;7&#93;" in out
@@ -213,7 +230,7 @@ def test_feedback_record_maps_message_index_to_turn() -> None:
 
 
 def test_facts_charts_hold_the_articles_numbers(bot) -> None:  # noqa: ANN001
-    from bot.ui import cloud_share_frame, ecommerce_share_frame, facts_frame, filter_facts, gmv_frame, load_fact_rows
+    from bot.ui import cloud_share_frame, ecommerce_share_frame, facts_frame, filter_facts, gmv_frame, listed_facts, load_fact_rows
 
     rows, status = load_fact_rows(bot, CORPUS)
     assert rows, status
@@ -230,7 +247,8 @@ def test_facts_charts_hold_the_articles_numbers(bot) -> None:  # noqa: ANN001
         for quote in frame["as written"]:
             assert quote in ARTICLE_TEXT
     table = facts_frame(rows)
-    assert len(table) == len(rows)
+    assert len(table) == len(listed_facts(rows)) < len(rows)  # bare counts ("two") are not listed
+    assert "e-commerce rivals" not in set(table["metric"]) and "CNY 18.2 billion" in set(table["figure"])
     assert set(filter_facts(table, "cloud market share")["entity"]) == {"Alibaba Cloud", "Huawei Cloud", "Tencent Cloud"}
     assert len(filter_facts(table, "")) == len(table) and filter_facts(table, "no-such-thing").empty
 
