@@ -17,6 +17,7 @@ from .d2q import QuestionVectors
 from .draft import Draft
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import FactTable
+from .knowledge import Knowledge
 from .followup import Lexicon
 from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
@@ -62,8 +63,10 @@ class Bot:
         entities = {f.entity for f in self.facts.facts}
         names = list(entities) + [n for e, aliases in knowledge.aliases.items() for n in (e, *aliases) if e in entities or e in corpus_text]
         # Headings are title case: their capitalised words are no evidence of names ("The Next 3-5 Years").
-        self.lexicon = Lexicon.from_texts((s.text for s in index.sentences if not is_heading(s)), extra=names)
-        self.analyzer = Analyzer(self.lexicon, self.facts, _section_names(index.documents), self.retriever.in_vocabulary)
+        self.lexicon = Lexicon.from_texts((s.text for s in index.sentences if not is_heading(s)), extra=names + list(knowledge.people),
+                                          people=knowledge.people)
+        self.analyzer = Analyzer(self.lexicon, self.facts, _section_names(index.documents), self.retriever.in_vocabulary,
+                                 {d: doc.text.lower() for d, doc in index.documents.items()} if len(index.documents) > 1 else {})
         self.features = Features(index, self.facts, self.lexicon, knowledge.cause_cues, QuestionVectors.load(index))
         sentence_model, self.rows, answerable = models or (Logistic.load(MODEL_FILE, FEATURES), RowModel.load(), Logistic.load(ANSWERABLE_FILE, ANSWERABLE_FEATURES))
         self.reader = Reader(index, self.retriever, self.features, sentence_model, self.settings, answerable)
@@ -84,7 +87,9 @@ class Bot:
                 raise IndexStaleError(f"The index in {index_dir} must be rebuilt ({reason}) but the folder is read-only: run `python -m bot index` where it is writable.")
             log.info("building the index: %s", reason)
             build_index(corpus_dir, index_dir, settings, force=False)
-        return cls(load_index(index_dir, settings), FactTable.load(corpus_dir), settings)
+        index = load_index(index_dir, settings)
+        knowledge = Knowledge.load(corpus_dir, {d: doc.text for d, doc in index.documents.items()})
+        return cls(index, FactTable.load(corpus_dir, knowledge), settings)
 
     @property
     def documents(self) -> dict[str, Document]:

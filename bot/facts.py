@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -104,6 +104,7 @@ OPTIONAL = {
     "period": str,
     "qualifier": str,
     "linked": list,
+    "reviewed": bool,
 }
 
 
@@ -228,15 +229,18 @@ class FactTable:
         return len(self.facts)
 
     @classmethod
-    def load(cls, corpus_dir: str | Path, knowledge: Knowledge | None = None) -> FactTable:
-        """Read and validate every `*.facts.jsonl` in `corpus_dir` (none there: an empty table)."""
+    def load(cls, corpus_dir: str | Path, knowledge: Knowledge | None = None, draft: bool = True, reviewed: bool = True) -> FactTable:
+        """Read and validate every `*.facts.jsonl` in `corpus_dir`; a document without one gets the rows
+        the quantity grammar drafts from its text (`reviewed` False), unless `draft` is False. With
+        `reviewed` False the reviewed tables are left unread and every document is drafted (how
+        `eval.fit` shows its models documents that have no reviewed table)."""
         folder = Path(corpus_dir)
         if not folder.is_dir():
             raise FactTableError(f"{folder}: no such corpus folder; pass the folder that holds the articles and their .facts.jsonl files.")
         facts: list[Fact] = []
         texts: dict[str, str] = {}
         where: dict[str, str] = {}
-        for path in sorted(folder.glob("*.facts.jsonl")):
+        for path in sorted(folder.glob("*.facts.jsonl")) if reviewed else ():
             doc_id = path.name.removesuffix(".facts.jsonl")
             texts[doc_id] = _document_text(path, doc_id)
             for lineno, row in _rows(path):
@@ -245,6 +249,9 @@ class FactTable:
                     raise FactTableError(f"{path}:{lineno}: id {fact.id!r} is already used at {where[fact.id]}; give this row another id.")
                 where[fact.id] = f"{path}:{lineno}"
                 facts.append(fact)
+        knowledge = knowledge if knowledge is not None else Knowledge.load(folder)
+        if draft:
+            facts += _drafted(folder, set(texts), knowledge, {f.id for f in facts}, texts)
         by_id = {f.id: f for f in facts}
         for f in facts:
             for other in f.linked:
@@ -254,7 +261,7 @@ class FactTable:
                     )
                 if f.id not in by_id[other].linked:
                     raise FactTableError(f"{where[other]}: row {other!r} does not link back to {f.id!r}; add {f.id!r} to its linked list.")
-        return cls(tuple(facts), texts, knowledge if knowledge is not None else Knowledge.load(folder))
+        return cls(tuple(facts), texts, knowledge)
 
     def rows(self, doc_ids: Iterable[str] | None = None) -> list[Fact]:
         """The rows of the given documents (all rows when None)."""
@@ -264,9 +271,9 @@ class FactTable:
 
     @cached_property
     def _entity_pattern(self) -> tuple[re.Pattern[str], dict[str, str]]:
-        names = {a: e for e, aliases in self.knowledge.aliases.items() for a in (e, *aliases)}
-        names.update({f.entity: f.entity for f in self.facts})
-        alternation = "|".join(re.escape(n).replace("'", "['’]") for n in sorted(names, key=len, reverse=True))
+        names = {a: e for e, aliases in self.knowledge.aliases.items() for a in (e, *aliases) if a.strip()}
+        names.update({f.entity: f.entity for f in self.facts if f.entity.strip()})
+        alternation = "|".join(re.escape(n).replace("'", "['’]") for n in sorted(names, key=len, reverse=True)) or "(?!)"
         return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])"), {n.replace("’", "'"): e for n, e in names.items()}
 
     def entities_in(self, text: str) -> list[Mention]:
@@ -324,10 +331,33 @@ class FactTable:
                 "currency": float(bool(query.currency) and f.currency == query.currency),
                 "growth_unasked": float(not query.growth and "growth" in metric),
                 "hedged": float(f.qualifier not in (None, "from")),
+                "reviewed": float(f.reviewed),
             }))  # fmt: skip
         out.sort(key=lambda fx: fx[0].qualifier not in (None, "from"))
         out.sort(key=lambda fx: fx[0].period or "", reverse=True)
         return out
+
+
+def _drafted(folder: Path, reviewed: set[str], knowledge: Knowledge, ids: set[str], texts: dict[str, str]) -> list[Fact]:
+    """Drafted rows for every document of the folder that has no reviewed table (ids kept unique corpus-wide)."""
+    from .corpus import DOC_SUFFIXES
+
+    out: list[Fact] = []
+    matcher = FactTable(knowledge=knowledge)
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DOC_SUFFIXES):
+        doc_id = path.stem
+        if doc_id in reviewed:
+            continue
+        try:
+            text = open(path, encoding="utf-8", newline="").read()
+        except (OSError, UnicodeDecodeError):
+            continue  # the corpus loader reports an unreadable document
+        texts[doc_id] = text
+        drafts = draft_facts(doc_id, text, matcher)
+        rename = {f.id: f.id if f.id not in ids else _unique_id(f"{doc_id}-{f.id}", ids) for f in drafts}
+        ids.update(rename.values())
+        out += [replace(f, id=rename[f.id], linked=tuple(rename.get(x, x) for x in f.linked)) for f in drafts]
+    return out
 
 
 def _document_text(path: Path, doc_id: str) -> str:
@@ -369,7 +399,7 @@ def _validate(row: dict, doc_id: str, text: str, where: str) -> Fact:
             continue
         if key not in OPTIONAL:
             raise FactTableError(f"{where}: unknown field {key!r}; the fields are {', '.join([*REQUIRED, *OPTIONAL])}.")
-        if value is not None and (not isinstance(value, OPTIONAL[key]) or isinstance(value, bool)):
+        if value is not None and (not isinstance(value, OPTIONAL[key]) or (isinstance(value, bool) and OPTIONAL[key] is not bool)):
             raise FactTableError(f"{where}: field {key!r} has the wrong type ({value!r}).")
     if row["doc_id"] != doc_id:
         raise FactTableError(f"{where}: doc_id {row['doc_id']!r} differs from the table's document {doc_id!r}; fix the doc_id.")
@@ -390,8 +420,8 @@ def _validate(row: dict, doc_id: str, text: str, where: str) -> Fact:
         found = text.find(quote)
         hint = f"it occurs at {found}:{found + len(quote)}" if found >= 0 else "it does not occur in the document"
         raise FactTableError(f"{where}: quote {quote!r} is not at {start}:{end} of {doc_id} (that span reads {text[start:end]!r}); {hint}.")
-    fields = {k: row.get(k) for k in OPTIONAL if k != "linked"}
-    return Fact(**{k: row[k] for k in REQUIRED}, **fields, linked=tuple(row.get("linked") or ()))
+    fields = {k: row.get(k) for k in OPTIONAL if k not in ("linked", "reviewed")}
+    return Fact(**{k: row[k] for k in REQUIRED}, **fields, linked=tuple(row.get("linked") or ()), reviewed=row.get("reviewed", True) is not False)
 
 
 # --- drafting rows for a new document -----------------------------------------------------------
@@ -399,7 +429,7 @@ def _validate(row: dict, doc_id: str, text: str, where: str) -> Fact:
 
 def draft_facts(doc_id: str, text: str, table: FactTable | None = None) -> list[Fact]:
     """Draft one row per figure of a new document: entity, metric and period guessed, to review by hand."""
-    matcher = table or FactTable()
+    matcher = table if table is not None else FactTable()  # subtle: an empty table is falsy
     facts: list[Fact] = []
     ids: set[str] = set()
     for s_start, s_end in sentence_spans(text):
@@ -429,6 +459,7 @@ def draft_facts(doc_id: str, text: str, table: FactTable | None = None) -> list[
                 q.unit,
                 period,
                 q.qualifier,
+                reviewed=False,
             )
             # "CNY 18.2 billion (US$2.8 billion)": one amount in two currencies.
             if (
@@ -488,9 +519,9 @@ def _unique_id(base: str, ids: set[str]) -> str:
 
 
 def facts_to_jsonl(facts: Iterable[Fact]) -> str:
-    """Rows as JSON Lines, fields in `Fact` order, empty ones left out."""
+    """Rows as JSON Lines, fields in `Fact` order, empty ones left out (and `reviewed` unless a row is a draft)."""
     lines = []
     for f in facts:
-        row = {k: v for k, v in f.to_dict().items() if v is not None and v != []}
+        row = {k: v for k, v in f.to_dict().items() if v is not None and v != [] and not (k == "reviewed" and v)}
         lines.append(json.dumps(row, ensure_ascii=False))
     return "\n".join(lines) + "\n" if lines else ""

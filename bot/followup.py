@@ -71,8 +71,9 @@ class Lexicon:
                 self._patterns.append((re.compile(rf"(?<![\w])(?:{alternation})(?![\w])", flags), canon))
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], extra: Iterable[str] = ()) -> Lexicon:
-        """Capitalised word runs that are not sentence-initial function words, plus `extra` names."""
+    def from_texts(cls, texts: Iterable[str], extra: Iterable[str] = (), people: Iterable[str] = ()) -> Lexicon:
+        """Capitalised word runs that are not sentence-initial function words, plus `extra` names; `people`
+        are names known to be people (a knowledge file's)."""
         counts: Counter[str] = Counter()
         inside: set[str] = set()  # single words seen somewhere other than the start of a sentence
         lower: set[str] = set()
@@ -90,9 +91,9 @@ class Lexicon:
         # corpus ("Price Power" and "User First" are headings and slogans, not people).
         persons = {
             n for n in names
-            if len(n.split()) == 2 and all(w.isalpha() and w[0].isupper() and w.lower() not in lower for w in n.split())
+            if len(n.split()) == 2 and all(w.replace("-", "").isalpha() and w[0].isupper() and w.lower() not in lower for w in n.split())
             and n.split()[-1].lower() not in ORG_SUFFIXES and n.split()[0].lower() not in singles
-        }
+        } | set(people)
         # The first word of a multi-word name stands for it in conversation ("Globex" for "Globex Cloud").
         names |= {n.split()[0] for n in list(names) if " " in n and n not in persons and n.split()[0][:1].isupper() and n.split()[0].lower() not in _NOT_NAMES}
         common = frozenset(n for n in names if n.lower() in lower)

@@ -173,6 +173,7 @@ class Analyzer:
     table: FactTable
     sections: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # lower-cased short title -> spans
     vocabulary: object = None  # a callable term -> bool: does any document use this stemmed word
+    documents: dict[str, str] = field(default_factory=dict)  # doc_id -> lower-cased text, for scoping by names
     _section_pattern: re.Pattern[str] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -190,6 +191,10 @@ class Analyzer:
         borrowed = borrowed.rstrip("?").strip()
         repeat = turns[-1][1] if turns and resolved != question and asks_for_other(question, self.lexicon) else ""
         q = self._build(question, resolved, own.strip(), borrowed, repeat, followup=resolved != question)
+        scope = self._scope(q.names)
+        if scope is None and q.followup and turns:  # a follow-up keeps the document of the turn before
+            scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
+        q = replace(q, doc_ids=scope)
         two = _TWO_PARTS.match(resolved) if not borrowed else None
         if two is not None:
             first = two.group(1).strip(" ,;:") + "?"
@@ -240,6 +245,18 @@ class Analyzer:
             currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
             sections=tuple(self._sections_named(text)), repeat=repeat, followup=followup,
         )  # fmt: skip
+
+    def _scope(self, names: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The documents a question is about: those naming every name it uses that not all documents use
+        (None: all of them)."""
+        if len(self.documents) < 2:
+            return None
+        scope = set(self.documents)
+        for name in names:
+            having = {d for d, text in self.documents.items() if re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", text)}
+            if having and having != set(self.documents):
+                scope &= having
+        return tuple(sorted(scope)) if scope and scope != set(self.documents) else None
 
     def _sections_named(self, text: str) -> list[tuple[str, int, int]]:
         if self._section_pattern is None:

@@ -78,6 +78,10 @@ class Features:
         self._traits: dict[int, Traits] = {}
         self._title_words = {d: {w.lower() for w in _WORD.findall(doc.title)} for d, doc in index.documents.items()}
 
+    def reviewed(self, doc_id: str) -> bool:
+        """Whether the document's fact rows were reviewed by a person (not drafted by the grammar)."""
+        return any(f.reviewed for f in self.table.by_doc.get(doc_id, ()))
+
     def traits(self, sid: int) -> Traits:
         t = self._traits.get(sid)
         if t is None:

@@ -47,12 +47,13 @@ class Candidate:
 
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
 # far ahead of the next it is, and how much of the question the corpus's words cover at all.
-ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated")
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed")
 
 
-def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False) -> np.ndarray:
+def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True) -> np.ndarray:
     """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
-    row's probability and `row_stated` whether the best sentence states a row of the asked kind."""
+    row's probability, `row_stated` whether the best sentence states a row of the asked kind, and
+    `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft)."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -61,7 +62,7 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure), row_top, float(row_stated)]])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure), row_top, float(row_stated), float(reviewed)]])
 
 
 class Reader:
@@ -79,7 +80,7 @@ class Reader:
 
     def rank(self, query: Query, rows: list[tuple[Fact, float]] = ()) -> list[Candidate]:
         """Candidates best first."""
-        found = self.retriever.search(query.text, query.own, query.borrowed)
+        found = self.retriever.search(query.text, query.own, query.borrowed, query.doc_ids)
         if not found.sentence_ids:
             return []
         x = self.features.of(query, found, rows)
@@ -96,7 +97,8 @@ class Reader:
         ranked = [c for c in ranked if not self.features.traits(c.sid).question] or ranked
         where = {self.index.sentence_at(f.doc_id, f.start) for f in stated or () if not query.figure_kinds or f.kind in query.figure_kinds}
         row_top = max((p for _, p in rows), default=0.0)
-        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where):
+        reviewed = bool(ranked) and self.features.reviewed(self.index.sentences[ranked[0].sid].doc_id)
+        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where, reviewed):
             return self._refusal(query, ranked, "none")
         picked = [ranked[0]] + [c for c in ranked[1 : self.settings.max_sentences] if c.p >= EXTRA_PROBABILITY]
         picked = list({c.sid: c for c in picked if not self.features.traits(c.sid).heading or query.meta}.values()) or [ranked[0]]
@@ -113,11 +115,11 @@ class Reader:
         scores = tuple(next((c.p for c in ranked if c.sid == s), 1.0) for s in sids)
         return Draft("quote", sids=tuple(sids), scores=scores)
 
-    def answers(self, query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False) -> bool:
+    def answers(self, query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True) -> bool:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        x = answerable_features(query, ranked, row_top, row_stated)
+        x = answerable_features(query, ranked, row_top, row_stated, reviewed)
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
 
     def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:

@@ -96,9 +96,17 @@ def render(draft: Draft, index: Index) -> Rendered:
     """The words, markers and citations of a draft."""
     out = Rendered()
     w = _Writer(index, out)
+    docs = list(dict.fromkeys(index.sentences[s].doc_id for s in _all_sids(draft)))
+    if len(index.documents) > 1 and docs and draft.answerable and draft.kind not in ("title", "smalltalk"):
+        w.say("From " + " and ".join(f"“{index.documents[d].title}”" for d in docs) + ":")  # which article answers
     _write(draft, w, index)
     out.text = w.joined()
     return out
+
+
+def _all_sids(d: Draft) -> list[int]:
+    sids = list(d.sids) + [s for _, e in d.events for s in (e.date_sid, e.event_sid)] + [s for _, ss in d.prose for s in ss]
+    return sids + [s for _, p in d.parts for s in _all_sids(p)]
 
 
 def answer_kind(draft: Draft) -> str:

@@ -65,12 +65,14 @@ class Retriever:
             terms = self._heading_terms[section] = match_keys(content_terms(section))
         return terms
 
-    def chunks(self, text: str, query_vector: np.ndarray | None = None) -> tuple[np.ndarray, tuple[str, ...], list[tuple[int, float]]]:
-        """The question's vector, its BM25 terms, and the fused chunk ranking [(chunk id, score)]."""
+    def chunks(self, text: str, query_vector: np.ndarray | None = None, doc_ids: tuple[str, ...] | None = None) -> tuple[np.ndarray, tuple[str, ...], list[tuple[int, float]]]:
+        """The question's vector, its BM25 terms, and the fused chunk ranking [(chunk id, score)], within
+        `doc_ids` when given."""
         idx, st = self.index, self.settings
         qv = idx.encoder.encode([text])[0] if query_vector is None else query_vector
         n = len(idx.chunks)
-        k = min(st.candidates, n)
+        # subtle: a scoped search looks deeper, then keeps its documents' chunks only
+        k = min(st.candidates * (1 + len(idx.documents) // max(1, len(doc_ids))) if doc_ids else st.candidates, n)
         fused: dict[int, float] = {}
         _, dense_ids = idx.chunk_faiss.search(qv[None, :].astype(np.float32, copy=False), k)
         for rank, cid in enumerate(dense_ids[0]):
@@ -85,13 +87,17 @@ class Retriever:
             for rank, cid in enumerate(top):
                 if scores[cid] > 0:
                     fused[int(cid)] = fused.get(int(cid), 0.0) + 1.0 / (st.rrf_k + rank + 1)
-        return qv, terms, sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        if doc_ids:
+            wanted = set(doc_ids)
+            ranked = [(c, s) for c, s in ranked if idx.chunks[c].doc_id in wanted]
+        return qv, terms, ranked
 
-    def search(self, text: str, own: str = "", borrowed: str = "") -> Retrieval:
+    def search(self, text: str, own: str = "", borrowed: str = "", doc_ids: tuple[str, ...] | None = None) -> Retrieval:
         """Fused chunk ranking and candidate sentences for a question; `own` and `borrowed` split a
         follow-up's words from the context it borrows (both empty: the whole text is its own)."""
         idx = self.index
-        qv, terms, ranked = self.chunks(text)
+        qv, terms, ranked = self.chunks(text, doc_ids=doc_ids)
         best = ranked[0][1] if ranked else 1.0
         sids: list[int] = []
         chunk_of: dict[int, tuple[float, int]] = {}

@@ -129,6 +129,7 @@ class Fact:
     period: str | None = None
     qualifier: str | None = None
     linked: tuple[str, ...] = ()
+    reviewed: bool = True  # False for rows drafted by the quantity grammar for a document without a reviewed table
 
     def to_dict(self) -> dict[str, Any]:
         d = _plain(self)

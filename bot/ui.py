@@ -21,6 +21,11 @@ Everything from readers or the article goes through `escape_text` (or `html.esca
 before it reaches any HTML. The conversation lives in the browser (`gr.BrowserState`), so it survives a
 reload; what the browser sends back is checked (`clean_turns`) before it is used, as any input is.
 
+Nothing here knows any article: the header names the corpus's documents, the starter questions are
+built from their fact rows and section headings (`starter_questions`), the charts from the shape of
+the fact rows (`fact_charts`: one metric across entities, one entity's metric over periods) and the
+dated sentences. A `.md` article is shown as Markdown, the cited span still marked by its offsets.
+
 Not done here: the wording of answers (the bot writes `Answer.text`); this module only lays it out.
 """
 
@@ -30,8 +35,10 @@ import html
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +52,6 @@ from .types import Answer
 log = logging.getLogger("bot.ui")
 
 TITLE = "Ask the article"
-STARTER_QUESTIONS = (
-    "How big was the antitrust fine Alibaba received in April 2021?",
-    "What is Alibaba Cloud's market share in China?",
-    "Why was the Cainiao IPO withdrawn?",
-    "Who took over from Daniel Zhang in September 2023?",
-)
 
 # Queue. Answering is CPU-bound (one ONNX query embedding, FAISS and BM25 over a few hundred chunks:
 # ~5-10 ms) on a 2-core machine, so two answers at a time (one per core) is all the parallelism
@@ -133,6 +134,10 @@ APP_CSS = """
   border-bottom: 1px solid var(--border-color-primary); margin-bottom: .5em; z-index: 1; }
 #source-pane .src-body p { margin: 0 0 .7em 0; }
 #source-pane .src-body h3 { margin: 1em 0 .4em 0; font-size: 1.05em; }
+#source-pane .src-body h4 { margin: .9em 0 .3em 0; font-size: 1em; }
+#source-pane .src-body ul, #source-pane .src-body ol { margin: 0 0 .7em 1.4em; padding: 0; }
+#source-pane .src-body li { margin: 0 0 .25em 0; }
+#source-pane .src-body pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0 0 .7em 0; }
 #source-pane mark { background: #ffe066; color: #1f1f1f; padding: 0 .1em; border-radius: 2px; }
 .dark #source-pane mark { background: #6b5400; color: #ffffff; }
 #source-pane .src-hint { opacity: .8; font-size: .9em; }
@@ -467,38 +472,180 @@ def clean_turns(value: Any) -> list[dict[str, Any]]:
 
 # --- the source pane ---------------------------------------------------------------------------
 
+# A rendered article is a list of pieces: a str is markup written by this module, a (start, end) pair is
+# that range of the document's own text, escaped when written. The cited span is marked on the ranges
+# by their offsets, so whatever markup a line turns into, the mark covers exactly text[start:end] (less
+# the Markdown syntax, which is not shown), and the marks nest inside the markup, never across it.
+Piece = str | tuple[int, int]
 
-def _line_spans(text: str) -> Iterable[tuple[int, int]]:
+_MD_HEADING = re.compile(r"(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")  # as bot/corpus.py reads a Markdown heading
+_MD_ITEM = re.compile(r"[ \t]*(?:([-*+])|(\d{1,9})[.)])[ \t]+(\S.*)$")
+_MD_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+_MD_FENCE = re.compile(r" {0,3}(```|~~~)")
+# Inline Markdown, leftmost first: an escaped character, code, bold, italics, a link or image (its text is
+# shown, its address never: the pane holds no links an article could point anywhere).
+_MD_INLINE = re.compile(
+    r"\\(?P<escaped>[\\`*_{}\[\]()#+\-.!>~|])"
+    r"|(?P<tick>`+)(?P<code>.+?)(?P=tick)"
+    r"|\*\*(?=\S)(?P<strong>.+?)(?<=\S)\*\*"
+    r"|(?<!\w)__(?=\S)(?P<strong_u>.+?)(?<=\S)__(?!\w)"
+    r"|\*(?=[^\s*])(?P<em>.+?)(?<=[^\s*])\*"
+    r"|(?<!\w)_(?=[^\s_])(?P<em_u>.+?)(?<=[^\s_])_(?!\w)"
+    r"|!?\[(?P<link>[^\]]+)\]\([^)]*\)"
+)
+_INLINE_TAGS = {"code": "code", "strong": "strong", "strong_u": "strong", "em": "em", "em_u": "em"}
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every line, end before the line break (a "\\r" of "\\r\\n" included in the line)."""
     start = 0
     for line in text.split("\n"):
         yield start, start + len(line)
         start += len(line) + 1
 
 
-def article_html(doc: Any, span: tuple[int, int] | None = None, head: str = "", nonce: int = 0) -> str:
-    """A document as escaped HTML paragraphs; `span` (character offsets) wrapped in `<mark id="cite-span">`."""
+def _txt_pieces(doc: Any) -> list[Piece]:
+    """A plain-text article: a paragraph per line; the first line the title, heading lines headings."""
     text = doc.text
     headings = {(s.heading_start, s.heading_end) for s in getattr(doc, "sections", ()) if s.heading_end > s.heading_start}
-    out = [f'<div class="src" data-nonce="{int(nonce)}">']
-    if head:
-        out.append(f'<div class="src-head"><button class="src-close" title="Close the source">Close</button>{head}</div>')
-    out.append('<div class="src-body">')
-    marked = False
+    out: list[Piece] = []
     for start, end in _line_spans(text):
         if start == end:
             continue
-        if span is not None and span[0] < end and span[1] > start:
-            a, b = max(span[0], start), min(span[1], end)
-            mark_id = "" if marked else ' id="cite-span"'
-            marked = True
-            inner = f"{html.escape(text[start:a])}<mark{mark_id}>{html.escape(text[a:b])}</mark>{html.escape(text[b:end])}"
-        else:
-            inner = html.escape(text[start:end])
         tag = "h3" if any(hs <= start and end <= he for hs, he in headings) and start > 0 else "p"
         if start == 0:
             tag = "h2"
-        out.append(f"<{tag}>{inner}</{tag}>")
-    out.append("</div></div>")
+        out += [f"<{tag}>", (start, end), f"</{tag}>"]
+    return out
+
+
+def md_inline(text: str, start: int, end: int) -> list[Piece]:
+    """Inline Markdown of text[start:end] as pieces: bold, italics and code as tags, syntax left out."""
+    out: list[Piece] = []
+    pos = start
+    while (m := _MD_INLINE.search(text, pos, end)) is not None:
+        out.append((pos, m.start()))
+        group = m.lastgroup
+        if group == "escaped" or group == "link":
+            out += [(m.start(group), m.end(group))] if group == "escaped" else md_inline(text, m.start(group), m.end(group))
+        elif group == "code":
+            out += ["<code>", (m.start(group), m.end(group)), "</code>"]
+        else:
+            tag = _INLINE_TAGS[group]
+            out += [f"<{tag}>", *md_inline(text, m.start(group), m.end(group)), f"</{tag}>"]
+        pos = m.end()
+    out.append((pos, end))
+    return [p for p in out if isinstance(p, str) or p[1] > p[0]]
+
+
+def _md_pieces(doc: Any) -> list[Piece]:
+    """A Markdown article, line by line: `#` headings, `-`/`1.` lists, rules, fenced code, paragraphs
+    (consecutive lines joined), with inline bold, italics, code and link text. Not done: tables, quotes,
+    nested lists (an indented item is an item of the same list), HTML (shown as text, escaped)."""
+    text = doc.text
+    out: list[Piece] = []
+    block: str | None = None  # the open block: "p", "ul", "ol" or "pre"
+    last_end: int | None = None  # end of the open block's last line: a line going on is joined through the line break
+    first = True
+
+    def close() -> None:
+        nonlocal block
+        if block in ("ul", "ol"):
+            out.append(f"</li></{block}>")
+        elif block is not None:
+            out.append("</code></pre>" if block == "pre" else "</p>")
+        block = None
+
+    for start, end in _line_spans(text):
+        end -= text.endswith("\r", start, end)  # "\r\n" line breaks
+        line = text[start:end]
+        if block == "pre":
+            if _MD_FENCE.match(line):
+                close()
+            else:
+                out += [(last_end, start)] if last_end is not None else []
+                out.append((start, end))
+                last_end = end
+            continue
+        if not line.strip():
+            close()
+            continue
+        if _MD_FENCE.match(line):
+            close()
+            out.append("<pre><code>")
+            block, last_end, first = "pre", None, False
+            continue
+        heading = _MD_HEADING.match(line)
+        if heading:
+            close()
+            level = len(heading.group(1))
+            tag = "h2" if first else "h3" if level <= 2 else "h4"
+            out += [f"<{tag}>", *md_inline(text, start + heading.start(2), start + heading.end(2)), f"</{tag}>"]
+            first = False
+            continue
+        if _MD_RULE.match(line):
+            close()
+            out.append("<hr>")
+            first = False
+            continue
+        item = _MD_ITEM.match(line)
+        content = start + len(line) - len(line.lstrip())
+        if first and not item:
+            out += ["<h2>", *md_inline(text, content, end), "</h2>"]  # the title, as bot/corpus.py reads it
+            first = False
+            continue
+        first = False
+        if item:
+            kind = "ul" if item.group(1) else "ol"
+            if block == kind:
+                out.append("</li><li>")
+            else:
+                close()
+                number = int(item.group(2) or 1)
+                out.append(f'<{kind}{f" start={number}" if kind == "ol" and number != 1 else ""}><li>')
+                block = kind
+            out += md_inline(text, start + item.start(3), end)
+        elif block is not None and (block == "p" or line[:1].isspace()):  # a paragraph, or an item, going on
+            out += [(last_end, content), *md_inline(text, content, end)]
+        else:
+            close()
+            out += ["<p>", *md_inline(text, content, end)]
+            block = "p"
+        last_end = end
+    close()
+    return out
+
+
+def is_markdown(doc: Any) -> bool:
+    """A `.md` article, rendered as Markdown; any other is plain text."""
+    return str(getattr(doc, "path", "")).lower().endswith(".md")
+
+
+def _write(text: str, pieces: Sequence[Piece], span: tuple[int, int] | None) -> str:
+    """The pieces as HTML: text escaped, the part of each range inside `span` wrapped in `<mark>`, the first `id="cite-span"`."""
+    out, marked = [], False
+    for p in pieces:
+        if isinstance(p, str):
+            out.append(p)
+            continue
+        start, end = p
+        a, b = (max(span[0], start), min(span[1], end)) if span is not None else (end, end)
+        if a >= b:
+            out.append(html.escape(text[start:end]))
+            continue
+        mark_id = "" if marked else ' id="cite-span"'
+        marked = True
+        out.append(f"{html.escape(text[start:a])}<mark{mark_id}>{html.escape(text[a:b])}</mark>{html.escape(text[b:end])}")
+    return "".join(out)
+
+
+def article_html(doc: Any, span: tuple[int, int] | None = None, head: str = "", nonce: int = 0) -> str:
+    """A document as escaped HTML (Markdown rendered for a `.md` one); `span` (character offsets) in `<mark>`."""
+    out = [f'<div class="src" data-nonce="{int(nonce)}">']
+    if head:
+        out.append(f'<div class="src-head"><button class="src-close" title="Close the source">Close</button>{head}</div>')
+    pieces = _md_pieces(doc) if is_markdown(doc) else _txt_pieces(doc)
+    out += ['<div class="src-body">', _write(doc.text, pieces, span), "</div></div>"]
     return "".join(out)
 
 
@@ -554,7 +701,7 @@ def welcome_html(documents: dict[str, Any]) -> str:
 FACT_COLUMNS = ["entity", "metric", "figure", "period", "id", "unit", "kind"]
 FACT_HEADERS = ("Business", "What", "Figure", "Period")
 # A count whose figure is a bare number word ("two", "triple") is the article's rhetoric ("two
-# pillars", "three battlefields"), not a measurement, unless it counts people, whom businesses measure.
+# sides", "three fronts"), not a measurement, unless it counts people, whom businesses measure.
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve dozen a both single double triple twice".split()
 )
@@ -618,7 +765,7 @@ def _unit(f: Any) -> str:
 
 
 def facts_frame(rows: Sequence[Any]) -> pd.DataFrame:
-    """The listed facts as a DataFrame: the figure as the article writes it ("CNY 18.2 billion"), article order."""
+    """The listed facts as a DataFrame: the figure as the article writes it ("EUR 1.5 billion"), article order."""
     data = [
         {"entity": f.entity, "metric": f.metric, "figure": f.quote, "period": period_label(f.period), "id": f.id, "unit": _unit(f), "kind": f.kind}
         for f in listed_facts(rows)
@@ -674,51 +821,173 @@ def _metric_terms(metric: str) -> frozenset[str]:
     return terms(metric)
 
 
+# --- charts of the fact table, by the shape of its rows -------------------------------------------
+
+# Scales a money or count row may state its figure in; a chart shows all its figures in one of them.
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+# A stated range is plotted at its middle unless it is wider than this (high over low): "1%-4%" is a
+# point to plot, "triple-digit" (100-999) is not.
+CHART_RANGE_MAX_RATIO = 4.0
+# A chart needs this many entities (bars) or periods (a line) to say more than the table does.
+MIN_BAR_ENTITIES = 3
+MIN_LINE_PERIODS = 2
+# At most this many charts of each kind, so a long corpus does not bury the table under charts.
+MAX_CHARTS_PER_KIND = 3
+# Chart titles longer than this are cut at a word (Vega would end them with "…" at a phone's 390 px).
+CHART_TITLE_MAX = 40
+CHART_COLUMNS = ["label", "value", "entity", "as written", "period", "basis", "fact"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart of fact rows: `kind` "bar" (one metric across entities) or "line" (one entity's metric over periods)."""
+
+    kind: str
+    title: str
+    unit: str  # the y axis: "%", "EUR billion", "million members"
+    frame: pd.DataFrame  # CHART_COLUMNS, one row a bar or a point, in the order drawn
+    caption: str
+
+
 def _point(f: Any) -> tuple[float | None, str]:
-    """A row's value for a chart and how it was read: as stated, or the middle of a stated range."""
+    """A row's value for a chart and how it was read: as stated, approximate, or the middle of a stated range.
+
+    A "from X to Y" row is a change, not one figure, and a wide range ("triple-digit") no point: neither is plotted.
+    """
     if f.value is not None:
         return f.value, ("approximate" if f.qualifier else "as stated")
-    if f.low is not None and f.high is not None:
-        return (f.low + f.high) / 2, "approximate (middle of the stated range)"
-    return None, ""
+    if f.low is None or f.high is None or (f.qualifier or "").split()[:1] == ["from"]:
+        return None, ""
+    if f.low <= 0 or f.high > f.low * CHART_RANGE_MAX_RATIO:
+        return None, ""
+    return (f.low + f.high) / 2, "middle of a range"
 
 
-def gmv_frame(rows: Sequence[Any]) -> pd.DataFrame:
-    """GMV by company (money rows whose metric is GMV), in CNY trillion."""
+def _chart_scale(rows: Sequence[Any]) -> tuple[str, float]:
+    """The scale a chart's figures are shown in: the one most of its rows state (the larger on a tie), else none."""
+    named = [f.scale for f in rows if f.kind in ("money", "count") and getattr(f, "scale", None) in _SCALES]
+    if not named:
+        return "", 1.0
+    best = max(set(named), key=lambda s: (named.count(s), _SCALES[s]))
+    return best, _SCALES[best]
+
+
+def chart_unit(rows: Sequence[Any]) -> tuple[str, float]:
+    """The unit label of a chart's rows ("%", "EUR billion", "million members", "hours") and the divisor to it."""
+    f = rows[0]
+    if f.kind == "percent":
+        return "%", 1.0
+    scale, divisor = _chart_scale(rows)
+    unit = getattr(f, "unit", None) or ""
+    if f.kind == "duration" and unit and not unit.endswith("s"):
+        unit += "s"
+    bits = [getattr(f, "currency", None), scale, None if f.kind == "money" else unit]
+    return " ".join(b for b in bits if b), divisor
+
+
+def _most_common(values: Sequence[str]) -> str:
+    """The value written most often, the first written on a tie."""
+    return max(values, key=lambda v: (values.count(v), -values.index(v)))
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _fit_title(options: Sequence[str], limit: int = CHART_TITLE_MAX) -> str:
+    """The first title that fits; else the last one cut at a word."""
+    for title in options:
+        if len(title) <= limit:
+            return title
+    words, out = options[-1].split(), ""
+    for w in words:
+        if len(f"{out} {w}".strip()) > limit:
+            break
+        out = f"{out} {w}".strip()
+    return out or options[-1][:limit]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _chart_frame(rows: Sequence[Any], divisor: float, label: Callable[[Any, str], str]) -> pd.DataFrame:
     out = []
     for f in rows:
-        if f.kind == "money" and "gmv" in _metric_terms(f.metric) and (f.currency or "CNY") == "CNY":
-            v, basis = _point(f)
-            if v is not None:
-                out.append({"company": f.entity, "GMV (CNY trillion)": round(v / 1e12, 3), "as written": f.quote, "period": f.period or "", "basis": basis, "fact": f.id})
-    return pd.DataFrame(out, columns=["company", "GMV (CNY trillion)", "as written", "period", "basis", "fact"])
+        v, basis = _point(f)
+        out.append({"label": label(f, basis), "value": round(v / divisor, 3), "entity": f.entity, "as written": f.quote,
+                    "period": period_label(f.period), "basis": basis, "fact": f.id})
+    return pd.DataFrame(out, columns=CHART_COLUMNS)
 
 
-def cloud_share_frame(rows: Sequence[Any]) -> pd.DataFrame:
-    """China cloud market shares (percent rows whose metric is a cloud market share)."""
-    out = []
+def _caption(rows: Sequence[Any]) -> str:
+    """Which rows a chart shows, and which of its points are not figures as stated."""
+    text = "From the fact table: " + ", ".join(f.id for f in rows) + "."
     for f in rows:
-        t = _metric_terms(f.metric)
-        if f.kind == "percent" and "share" in t and "cloud" in t:
-            v, basis = _point(f)
-            if v is not None:
-                out.append({"provider": f.entity, "market share (%)": v, "as written": f.quote, "basis": basis, "fact": f.id})
-    return pd.DataFrame(out, columns=["provider", "market share (%)", "as written", "basis", "fact"])
+        _, basis = _point(f)
+        if basis != "as stated":
+            what = "the middle of the stated range" if basis == "middle of a range" else "approximate"
+            text += f" {f.entity}, {period_label(f.period) or f.metric}: {what} (the article says “{f.quote}”)."
+    return text
 
 
-def ecommerce_share_frame(rows: Sequence[Any], entity: str = "Alibaba") -> pd.DataFrame:
-    """Alibaba's e-commerce market share by year; a range ("mid-40% range") is plotted at its middle and marked."""
-    out = []
-    for f in rows:
-        t = _metric_terms(f.metric)
-        if f.entity == entity and f.kind == "percent" and "share" in t and "ecommerce" in t and f.period:
-            v, basis = _point(f)
-            if v is not None:
-                year = f.period[:4]
-                label = year if basis == "as stated" else f"{year} (≈, {f.quote})"
-                out.append({"year": label, "share (%)": v, "as written": f.quote, "basis": basis, "fact": f.id, "_order": f.period})
-    frame = pd.DataFrame(out, columns=["year", "share (%)", "as written", "basis", "fact", "_order"])
-    return frame.sort_values("_order").drop(columns="_order").reset_index(drop=True)
+def _chart_groups(rows: Sequence[Any]) -> list[list[Any]]:
+    """Plottable rows grouped by document, metric terms, kind and currency, in article order."""
+    groups: dict[tuple, list[Any]] = {}
+    for f in sorted(rows, key=lambda f: (f.doc_id, f.start)):
+        if is_bare_count(f) or _point(f)[0] is None:
+            continue
+        key = (f.doc_id, _metric_terms(f.metric) or frozenset([f.metric.lower()]), f.kind, getattr(f, "currency", None))
+        groups.setdefault(key, []).append(f)
+    return list(groups.values())
+
+
+def bar_charts(rows: Sequence[Any]) -> list[Chart]:
+    """One metric across entities: rows of one metric, kind, currency and period (or none), from >= 3 entities."""
+    charts = []
+    for group in _chart_groups(rows):
+        by_period: dict[str, list[Any]] = {}
+        for f in group:
+            by_period.setdefault(f.period or "", []).append(f)
+        for period, same in by_period.items():
+            first: dict[str, Any] = {}
+            for f in same:  # one bar an entity: the first row the article states
+                first.setdefault(f.entity, f)
+            bars = list(first.values())
+            if len(bars) < MIN_BAR_ENTITIES:
+                continue
+            unit, divisor = chart_unit(bars)
+            metric = _capitalised(_most_common([f.metric for f in bars]))
+            when = f", {period_label(period)}" if period else ""
+            title = _fit_title([f"{metric} ({unit}{when})", f"{metric} ({unit})"])
+            frame = _chart_frame(bars, divisor, lambda f, _basis: f.entity)
+            charts.append(Chart("bar", title, unit, frame, _caption(bars)))
+    return charts[:MAX_CHARTS_PER_KIND]
+
+
+def line_charts(rows: Sequence[Any]) -> list[Chart]:
+    """One metric of one entity over time: rows of one entity, metric, kind and currency in >= 2 periods."""
+    charts = []
+    for group in _chart_groups(rows):
+        by_entity: dict[str, dict[str, Any]] = {}
+        for f in group:
+            if f.period:
+                by_entity.setdefault(f.entity, {}).setdefault(f.period, f)  # one point a period: the first stated
+        for entity, by_period in by_entity.items():
+            if len(by_period) < MIN_LINE_PERIODS:
+                continue
+            points = [by_period[p] for p in sorted(by_period)]
+            unit, divisor = chart_unit(points)
+            metric = _most_common([f.metric for f in points])
+            title = _fit_title([f"{_possessive(entity)} {metric} ({unit})", f"{_capitalised(metric)} ({unit})"])
+            frame = _chart_frame(points, divisor, lambda f, basis: period_label(f.period) + ("" if basis == "as stated" else " (≈)"))
+            charts.append(Chart("line", title, unit, frame, _caption(points)))
+    return charts[:MAX_CHARTS_PER_KIND]
+
+
+def fact_charts(rows: Sequence[Any]) -> list[Chart]:
+    """Every chart the fact table's rows make: bar charts first, then line charts; none when no rows fit."""
+    return bar_charts(rows) + line_charts(rows)
 
 
 def timeline_frame(bot: Any) -> pd.DataFrame:
@@ -760,15 +1029,11 @@ def timeline_html(frame: pd.DataFrame) -> str:
 
 
 
-def _title(base: str, frame: pd.DataFrame) -> str:
-    periods = sorted({p for p in frame.get("period", pd.Series(dtype=str)) if p})
-    return f"{base} ({', '.join(periods)})" if periods else base
-
-
-def _ylim(frame: pd.DataFrame, column: str) -> list[float]:
-    """Bars start at zero (Vega otherwise drops zero and a small bar vanishes), with headroom above."""
+def _ylim(frame: pd.DataFrame, column: str = "value") -> list[float]:
+    """Bars and lines start at zero (Vega otherwise drops zero and a small bar vanishes), with headroom above."""
     top = float(frame[column].max()) if not frame.empty else 1.0
-    return [0, round(top * 1.15, 2) or 1.0]
+    low = min(0.0, float(frame[column].min())) if not frame.empty else 0.0
+    return [round(low * 1.15, 2), round(top * 1.15, 2) or 1.0]
 
 
 def _xlim_years(frame: pd.DataFrame) -> list[float] | None:
@@ -778,23 +1043,125 @@ def _xlim_years(frame: pd.DataFrame) -> list[float] | None:
 
 
 def timeline_chart_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The timeline for its chart: sections labelled without their trailing "(2020-2022)", which the x axis shows."""
+    """The timeline for its chart: sections labelled without a trailing "(...)" (years, which the x axis shows)."""
     part = frame["section"].str.replace(r"\s*\([^)]*\)\s*$", "", regex=True)
     return frame.drop(columns=["date"]).assign(part=part)
 
 
-def _caption(frame: pd.DataFrame, what: str) -> str:
-    if frame.empty:
-        return f"No {what} rows in the fact table."
-    return "From the article's fact table: " + ", ".join(frame["fact"].astype(str)) + "."
+# --- the header and the starter questions, from the corpus ---------------------------------------
+
+ABOUT_QUESTION = "What is the article about?"
+# Starter buttons under the chat: a figure, a section and the article's gist, read from the documents.
+MAX_STARTERS = 4
+# Header: up to this many titles are named in its sentence; more are listed behind a disclosure.
+HEADER_INLINE_TITLES = 3
+# Kinds a figure question reads well for ("What was X's revenue?"), in the order they are preferred.
+_QUESTION_KINDS = ("money", "percent")
+_QUESTION_HEADINGS = ("title", "summary", "subtitle", "introduction")
+
+
+def header_markdown(documents: dict[str, Any]) -> str:
+    """The page's header (Markdown): the app's name and the titles of every document of the corpus."""
+    titles = [escape_text(d.title) for d in documents.values()]
+    how = "Answers quote {}; click a numbered citation to see it in place."
+    if not titles:
+        return f"## {TITLE}\nNo article is loaded."
+    if len(titles) == 1:
+        return f"## {TITLE}\nQuestions about *{titles[0]}*. " + how.format("the article")
+    if len(titles) <= HEADER_INLINE_TITLES:
+        named = ", ".join(f"*{t}*" for t in titles[:-1]) + f" and *{titles[-1]}*"
+        return f"## {TITLE}\nQuestions about {len(titles)} articles: {named}. " + how.format("them")
+    items = "".join(f"<li>{t}</li>" for t in titles)
+    return (f"## {TITLE}\nQuestions about {len(titles)} articles. " + how.format("them")
+            + f'\n\n<details id="corpus-titles"><summary>The {len(titles)} articles</summary><ul>{items}</ul></details>')
+
+
+def _figure_rows(rows: Sequence[Any]) -> list[Any]:
+    """Rows to ask a figure question of, best first: money or percent, one stated figure, with a period, early in the article."""
+    usable = [f for f in rows if not is_bare_count(f) and f.entity and f.metric]
+    return sorted(usable, key=lambda f: (f.kind not in _QUESTION_KINDS, _QUESTION_KINDS.index(f.kind) if f.kind in _QUESTION_KINDS else 0,
+                                         f.value is None, not f.period, f.start))
+
+
+def figure_question(f: Any) -> str:
+    """ "What was <entity>'s <metric>?", with "in <year>" when the row has a period."""
+    year = (f.period or "")[:4]
+    when = f" in {year}" if year.isdigit() else ""
+    return f"What was {_possessive(f.entity)} {f.metric}{when}?"
+
+
+def section_question(doc: Any) -> str | None:
+    """A question from the document's first section heading: the heading itself when it asks one, else "What does
+    the article say about <heading>?"; None when the document has no heading of its own."""
+    for s in getattr(doc, "sections", ()):
+        if s.level < 1 or s.heading_end <= s.heading_start or s.title.lower() in _QUESTION_HEADINGS:
+            continue
+        heading = re.sub(r"\s*\([^)]*\)\s*$", "", s.title).strip()  # "(2020-2022)": the years of a part
+        if heading.endswith("?"):
+            return heading
+        if ": " in heading:  # "Part 1: The Thing": the thing
+            heading = heading.split(": ", 1)[1]
+        if not heading:
+            continue
+        if heading.split()[0] in ("The", "A", "An"):
+            heading = heading[0].lower() + heading[1:]
+        return f"What does the article say about {heading}?"
+    return None
+
+
+def _document_starters(doc: Any, rows: Sequence[Any]) -> list[str]:
+    """A document's starters, best first: a figure, a section heading, a figure of another kind."""
+    ranked = _figure_rows([f for f in rows if f.doc_id == doc.doc_id])
+    out = []
+    if ranked:
+        out.append(figure_question(ranked[0]))
+    section = section_question(doc)
+    if section:
+        out.append(section)
+    if ranked:
+        others = [f for f in ranked[1:] if _metric_terms(f.metric) != _metric_terms(ranked[0].metric)]
+        other = next((f for f in others if f.kind != ranked[0].kind), others[0] if others else None)
+        if other is not None:
+            out.append(figure_question(other))
+    return out
+
+
+def starter_questions(documents: dict[str, Any], rows: Sequence[Any], limit: int = MAX_STARTERS) -> tuple[str, ...]:
+    """Starter questions built from the documents' fact rows and sections (first of each document, then second, ...),
+    ending with "What is the article about?"; deterministic, at most `limit`."""
+    per_doc = [_document_starters(d, rows) for d in documents.values()]
+    picked: list[str] = []
+    for turn in range(max((len(q) for q in per_doc), default=0)):
+        for questions in per_doc:
+            if turn < len(questions) and questions[turn] not in picked:
+                picked.append(questions[turn])
+    return tuple(picked[: max(limit - 1, 0)] + [ABOUT_QUESTION])[:limit]
 
 
 # --- the app -----------------------------------------------------------------------------------
 
 # Charts wrap to one per row below this width (px), so a phone gets each at full width, titles whole.
 CHART_MIN_WIDTH = 320
-# Bar labels slanted, so names as long as "Douyin E-commerce" fit under their bar at a phone's width.
+# Bar labels slanted, so names of two or three words fit under their bar at a phone's width.
 CHART_LABEL_ANGLE = -30
+
+
+def chart_component(chart: Chart, i: int) -> gr.BarPlot | gr.LinePlot:
+    """The Gradio plot of a chart, `elem_id` "chart-<kind>-<i>"; must be called inside a Blocks context."""
+    common = {"y": "value", "title": chart.title, "y_title": chart.unit, "y_lim": _ylim(chart.frame), "caption": chart.caption,
+              "elem_id": f"chart-{chart.kind}-{i}", "elem_classes": ["fact-chart"], "min_width": CHART_MIN_WIDTH}
+    if chart.kind == "bar":
+        color = "basis" if chart.frame["basis"].nunique() > 1 else None
+        return gr.BarPlot(chart.frame, x="label", x_title="", color=color, sort="-y", x_label_angle=CHART_LABEL_ANGLE,
+                          tooltip=["entity", "as written", "period", "basis"], **common)
+    return gr.LinePlot(chart.frame, x="label", x_title="", sort=list(chart.frame["label"]), tooltip=["label", "as written", "basis"], **common)
+
+
+def timeline_component(timeline: pd.DataFrame) -> gr.ScatterPlot:
+    """The dated events as a chart, `elem_id` "chart-timeline"; must be called inside a Blocks context."""
+    return gr.ScatterPlot(timeline_chart_frame(timeline), x="year", y="part", title="Dated events", x_lim=_xlim_years(timeline),
+                          x_axis_format="d", x_title="year", y_title="", tooltip=["when", "section", "sentence"], elem_id="chart-timeline",
+                          elem_classes=["fact-chart"], min_width=CHART_MIN_WIDTH, caption="Every sentence that names a month and year.")
 
 
 class ArticleBotBlocks(gr.Blocks):
@@ -927,8 +1294,8 @@ def create_app(
     facts_all = facts_frame(fact_rows)
     sentence_of = sentence_spans(bot)
     timeline = timeline_frame(bot)
-    gmv, cloud, share = gmv_frame(fact_rows), cloud_share_frame(fact_rows), ecommerce_share_frame(fact_rows)
-    doc_title = next(iter(documents.values())).title if documents else "the article"
+    charts = fact_charts(fact_rows)
+    starter_texts = starter_questions(documents, fact_rows)
 
     def on_ask(question: str, turns: Any):  # noqa: ANN202 - gradio outputs
         """Streams the question, then provisional answers when an LLM backend streams; the last is guarded."""
@@ -981,7 +1348,7 @@ def create_app(
 
     with ArticleBotBlocks(title=TITLE, analytics_enabled=False) as demo:
         turns = gr.BrowserState([], storage_key=CONVERSATION_KEY)
-        gr.Markdown(f"## {TITLE}\nQuestions about *{escape_text(doc_title)}*. Answers quote the article; click a numbered citation to see it in place.")
+        gr.Markdown(header_markdown(documents), elem_id="header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 with gr.Tabs():
@@ -994,33 +1361,25 @@ def create_app(
                         )
                         notice = gr.HTML("", elem_id="notice")
                         with gr.Row():
-                            question = gr.Textbox(label="Your question", placeholder="e.g. How big was the antitrust fine?", elem_id="question",
+                            question = gr.Textbox(label="Your question", placeholder=f"e.g. {starter_texts[0]}", elem_id="question",
                                                   scale=5, lines=1, max_lines=4, autofocus=True, submit_btn=False, show_label=False)
                             send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask-button", min_width=80)
                         with gr.Row(elem_id="starters"):
-                            starters = [gr.Button(q, size="sm", variant="secondary") for q in STARTER_QUESTIONS]
+                            starters = [gr.Button(q, size="sm", variant="secondary") for q in starter_texts]
                         new_chat = gr.Button("New chat", size="sm", elem_id="new-chat")
                     with gr.Tab("Facts", id="facts"):
                         gr.Markdown(escape_text(facts_status), elem_id="facts-status")
-                        facts_filter = gr.Textbox(label="Filter the table", placeholder="company, metric, figure or period, e.g. cloud share",
+                        facts_filter = gr.Textbox(label="Filter the table", placeholder="a name, metric, figure or period",
                                                   elem_id="facts-filter")
                         facts_table = gr.HTML(facts_html(facts_all), elem_id="facts-table", max_height=460, container=True)
-                        with gr.Row():
-                            gr.BarPlot(gmv, x="company", y="GMV (CNY trillion)", color="basis", title=_title("GMV, CNY trillion", gmv), sort="-y",
-                                       y_lim=_ylim(gmv, "GMV (CNY trillion)"), x_label_angle=CHART_LABEL_ANGLE, tooltip=["company", "as written", "period", "basis"],
-                                       caption=_caption(gmv, "GMV"), elem_id="chart-gmv", min_width=CHART_MIN_WIDTH)
-                            gr.BarPlot(cloud, x="provider", y="market share (%)", title="Cloud share in China (%)", sort="-y",
-                                       y_lim=_ylim(cloud, "market share (%)"), x_label_angle=CHART_LABEL_ANGLE, tooltip=["provider", "as written", "basis"],
-                                       caption=_caption(cloud, "cloud share"), elem_id="chart-cloud", min_width=CHART_MIN_WIDTH)
-                        with gr.Row():
-                            gr.LinePlot(share, x="year", y="share (%)", title="Alibaba's e-commerce share (%)", y_lim=[0, 60],
-                                        tooltip=["year", "as written", "basis"], elem_id="chart-share", min_width=CHART_MIN_WIDTH,
-                                        caption=_caption(share, "e-commerce share") + " The 2024 point is approximate: the article says only 'the mid-40% range'.")
-                            gr.ScatterPlot(timeline_chart_frame(timeline), x="year", y="part", title="Dated events",
-                                           x_lim=_xlim_years(timeline), x_axis_format="d", x_title="year", y_title="",
-                                           tooltip=["when", "section", "sentence"], elem_id="chart-timeline", min_width=CHART_MIN_WIDTH,
-                                           caption="Every sentence of the article that names a month and year.")
-                        gr.HTML(timeline_html(timeline), elem_id="timeline-list", label="Timeline")
+                        plots = [partial(chart_component, c, i) for i, c in enumerate(charts)]
+                        plots += [partial(timeline_component, timeline)] if not timeline.empty else []
+                        for row in range(0, len(plots), 2):  # two a row; a phone gets one a row (CHART_MIN_WIDTH)
+                            with gr.Row():
+                                for make in plots[row : row + 2]:
+                                    make()
+                        if not timeline.empty:
+                            gr.HTML(timeline_html(timeline), elem_id="timeline-list", label="Timeline")
             with gr.Column(scale=2, min_width=320):
                 source = gr.HTML(welcome_html(documents), elem_id="source-pane", label="Source", max_height=640,
                                  js_on_load=_SOURCE_JS, container=True, padding=True)
@@ -1029,7 +1388,7 @@ def create_app(
         common = {"api_visibility": "private", "concurrency_id": ASK_CONCURRENCY_ID, "trigger_mode": "once"}
         question.submit(on_ask, [question, turns], ask_outputs, **common).then(None, js=_FOCUS_JS)
         send.click(on_ask, [question, turns], ask_outputs, **common).then(None, js=_FOCUS_JS)
-        for button, text in zip(starters, STARTER_QUESTIONS, strict=True):
+        for button, text in zip(starters, starter_texts, strict=True):
             button.click(starter_handler(bot, text), [turns], ask_outputs, **common).then(None, js=_FOCUS_JS)
         reset = [chatbot, turns, question, source, notice]
         new_chat.click(on_new_chat, None, reset, api_visibility="private").then(None, js=_FOCUS_JS)

@@ -107,12 +107,15 @@ class Table:
     names: tuple[str, ...]
 
 
-def out_of_fold(t: Table, c: float, k: int, columns: list[int] | None = None) -> np.ndarray:
+def out_of_fold(t: Table, c: float, k: int, columns: list[int] | None = None, train_mask: np.ndarray | None = None) -> np.ndarray:
+    """Each sample's probability from the model fitted on the other folds (on their `train_mask` samples only, when given)."""
     cols = list(range(t.x.shape[1])) if columns is None else columns
     fold = _folds(t.groups, k)
     p = np.zeros(len(t.y))
     for f in range(k):
         train, test = fold != f, fold == f
+        if train_mask is not None:
+            train = train & train_mask
         if not test.any() or len(set(t.y[train])) < 2:
             continue
         p[test] = _predict(_fit(t.x[train][:, cols], t.y[train], c), t.x[test][:, cols])
@@ -150,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "bot" / "data"))
     ap.add_argument("--report", default=str(ROOT / "eval" / "reports" / "fit.md"))
     ap.add_argument("--ablation", action="store_true", help="also score the ranker with each feature left out")
+    ap.add_argument("--both", action="store_true", help="fit the sentence ranker on drafted tables too (the row and answerability models always are)")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from bot.core import Bot
@@ -159,24 +163,36 @@ def main(argv: list[str] | None = None) -> int:
     from bot.rows import ROW_FEATURES, row_matrix
 
     t0 = time.perf_counter()
-    settings = None
     from bot.config import Settings
+    from bot.knowledge import Knowledge
+    from bot.model import Logistic
+    from bot.rows import RowModel
 
     settings = Settings()
     index = load_index(args.index, settings)
-    table = FactTable.load(args.corpus)
+    texts = {d: doc.text for d, doc in index.documents.items()}
+    knowledge = Knowledge.load(args.corpus, texts)
+    # Every question twice: with the reviewed tables, and with the tables the grammar drafts (as a
+    # document without a reviewed table has), so that the models know both kinds of rows.
+    tables = [FactTable.load(args.corpus, knowledge), FactTable.load(args.corpus, knowledge, reviewed=False)]
     sentence_zero, rows_zero, _ = _zero_models()
-    bot = Bot(index, table, settings, models=(sentence_zero, rows_zero, None))
     sets = [s for s in args.sets.split(",") if s]
-    items = items_of(sets, {d: doc.text for d, doc in index.documents.items()})
-    queries = [bot.analyzer.analyze(bot.clean_question(it.question), it.history) for it in items]
+    base_items = items_of(sets, texts)
+    items, queries, bots = [], [], []
+    for table in tables:
+        bot = Bot(index, table, settings, models=(sentence_zero, rows_zero, None))
+        bots.append(bot)
+        for it in base_items:
+            items.append(it)
+            queries.append(bot.analyzer.analyze(bot.clean_question(it.question), it.history))
+    condition = [c for c in range(len(tables)) for _ in base_items]
 
     # --- rows ---
-    rx, ry, rq, rg, row_top = [], [], [], [], []
+    rx, ry, rq, rg = [], [], [], []
     for i, (it, q) in enumerate(zip(items, queries, strict=True)):
         if not q.is_figure and not q.figures and not q.operation:
             continue
-        found = table.candidates(q)
+        found = tables[condition[i]].candidates(q)
         if not found:
             continue
         wanted = {M.norm_text(f) for f in it.figures}
@@ -193,18 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     row_fit = _fit(rows_t.x, rows_t.y, row_c)
     rows_model = _save(Path(args.out) / "rows.json", ROW_FEATURES, row_fit, {"answer": answer_t, "about": about_t}, sets, {
         "top1": round(row_cv, 4), "C": row_c, "answer_net_correct": answer_score, "about_f1": round(about_f1, 4),
-        "questions": int(len(set(rq))), "candidates": int(len(ry)), "positives": int(sum(ry)),
+        "questions": int(len(set(rq))), "candidates": int(len(ry)), "positives": int(sum(ry)), "tables": "reviewed and drafted",
     })
 
     # --- sentences (features use the fitted row model for figure questions) ---
-    from bot.model import Logistic
-    from bot.rows import RowModel
-
-    bot = Bot(index, table, settings, models=(sentence_zero, RowModel(Logistic.load(rows_model, ROW_FEATURES)), None))
+    bots = [Bot(index, table, settings, models=(sentence_zero, RowModel(Logistic.load(rows_model, ROW_FEATURES)), None)) for table in tables]
     sx, sy, sq, sg = [], [], [], []
     top_items: dict[int, Item] = {}
     cand_sids: dict[int, tuple[int, ...]] = {}
     for i, (it, q) in enumerate(zip(items, queries, strict=True)):
+        bot = bots[condition[i]]
         rows = bot.context.scored_rows(q) if q.is_figure else []
         found = bot.retriever.search(q.text, q.own, q.borrowed)
         if not found.sentence_ids:
@@ -218,16 +232,21 @@ def main(argv: list[str] | None = None) -> int:
         sq += [i] * len(labels)
         sg += [it.group] * len(labels)
         top_items[i] = it
-    sent_t = Table(np.vstack(sx), np.asarray(sy), np.asarray(sq), sg, FEATURES)
+    sent_all = Table(np.vstack(sx), np.asarray(sy), np.asarray(sq), sg, FEATURES)
+    # The ranker learns from the reviewed-table questions (--both: from the drafted ones too); its
+    # out-of-fold probabilities cover both, for the answerability model.
+    train = np.asarray([args.both or condition[int(q)] == 0 for q in sent_all.question])
+    sent_t = Table(sent_all.x[train], sent_all.y[train], sent_all.question[train], [g for g, k in zip(sg, train, strict=True) if k], FEATURES)
     sent_c, sent_cv = best_c(sent_t, args.folds)
-    sent_oof = out_of_fold(sent_t, sent_c, args.folds)
-    refuse_t, refuse_f1, refuse_pr = _refuse_threshold(sent_t, sent_oof, top_items)
+    sent_oof = out_of_fold(sent_all, sent_c, args.folds, train_mask=train)
+    refuse_t, refuse_f1, refuse_pr = _refuse_threshold(sent_t, sent_oof[train], top_items)
     sent_fit = _fit(sent_t.x, sent_t.y, sent_c)
-    answerable_with_refs = sum(1 for it in items if it.answerable and it.refs)
-    reachable = top1(sent_t, sent_oof)[1]
+    answerable_with_refs = sum(1 for i, it in enumerate(items) if it.answerable and it.refs and (args.both or condition[i] == 0))
+    reachable = top1(sent_t, sent_oof[train])[1]
     cv = {"top1": round(sent_cv, 4), "C": sent_c, "questions_with_a_positive_candidate": reachable, "answerable_with_references": answerable_with_refs,
           "hit1_over_answerable": round(sent_cv * reachable / answerable_with_refs, 4) if answerable_with_refs else None,
-          "refuse_f1": round(refuse_f1, 4), "refuse_precision": round(refuse_pr[0], 4), "refuse_recall": round(refuse_pr[1], 4)}
+          "refuse_f1": round(refuse_f1, 4), "refuse_precision": round(refuse_pr[0], 4), "refuse_recall": round(refuse_pr[1], 4),
+          "tables": "each question with the reviewed tables and with drafted ones"}
     ablation = {}
     if args.ablation:
         base = list(range(len(FEATURES)))
@@ -236,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             ablation[name] = round(top1(sent_t, out_of_fold(sent_t, sent_c, args.folds, cols))[0], 4)
         cv["ablation_top1_without"] = ablation
     _save(Path(args.out) / "sentences.json", FEATURES, sent_fit, {"refuse": refuse_t}, sets, cv)
-    ans_cv = _fit_answerable(sent_t, sent_oof, queries, items, cand_sids, args, sets, bot)
+    ans_cv = _fit_answerable(sent_all, sent_oof, queries, items, cand_sids, args, sets, [bots[c] for c in condition])
     cv["answerable"] = ans_cv
     report = _report(sets, rows_t, sent_t, row_c, row_cv, answer_t, answer_score, about_t, about_f1, cv, ablation, sent_fit, row_fit, time.perf_counter() - t0)
     write_atomic(Path(args.report), report)
@@ -244,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_sids, args, sets, bot) -> dict:  # noqa: ANN001
+def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_sids, args, sets, bots) -> dict:  # noqa: ANN001
     """The answerability model over whole rankings (out-of-fold sentence probabilities), and its threshold."""
     from bot.reader import ANSWERABLE_FEATURES, Candidate, answerable_features
 
@@ -253,6 +272,7 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
         m = np.flatnonzero(t.question == qid)
         order = m[np.argsort(-p[m], kind="stable")]
         q = queries[int(qid)]
+        bot = bots[int(qid)]
         sids = cand_sids[int(qid)]
         first = int(np.flatnonzero(t.question == qid)[0])
         ranked = [Candidate(sids[int(j) - first], float(p[j]), t.x[j]) for j in order]
@@ -263,7 +283,7 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
             where = {bot.index.sentence_at(f.doc_id, f.start) for f, x in bot.facts.candidates(q, any_entity=True)
                      if not x["growth_unasked"] and (not q.figure_kinds or f.kind in q.figure_kinds)}
             stated = ranked[0].sid in where
-        rows.append(answerable_features(q, ranked, row_top, stated)[0])
+        rows.append(answerable_features(q, ranked, row_top, stated, bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id))[0])
         labels.append(1.0 if items[int(qid)].answerable else 0.0)
         groups.append(items[int(qid)].group)
     at = Table(np.asarray(rows), np.asarray(labels), np.arange(len(labels)), groups, ANSWERABLE_FEATURES)
