@@ -27,6 +27,8 @@ ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 ONNX_META_FILE = "onnx.json"
 ONNX_TOLERANCE = 1e-5
+# Texts embedded together at build time, sorted by length so that little is padding.
+ONNX_BATCH = 16
 _CHECK_TEXTS = (
     "How big was the antitrust fine Acme received in April 2021?",
     "And Hooli's?",
@@ -101,16 +103,29 @@ class OnnxEncoder:
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        """Queries one at a time (no padding); many texts (a build) in batches of similar length."""
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):  # one at a time: no padding, and queries come one by one anyway
-            enc = self.tokenizer.encode(text)
-            ids = np.asarray([enc.ids], dtype=np.int64)
-            feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+        encs = [self.tokenizer.encode(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
+        for b in range(0, len(order), ONNX_BATCH):
+            batch = order[b : b + ONNX_BATCH]
+            width = max(len(encs[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                n = len(encs[i].ids)
+                ids[row, :n] = encs[i].ids
+                mask[row, :n] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in self.inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self.session.run(None, feeds)[0][0]
-            v = hidden[0] if self.pooling == "cls" else hidden.mean(axis=0)
-            out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+            hidden = self.session.run(None, feeds)[0]
+            if self.pooling == "cls":
+                pooled = hidden[:, 0]
+            else:  # mean over the real tokens only, as sentence-transformers pools
+                pooled = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+            norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[batch] = pooled / norms
         return out
 
 

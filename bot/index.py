@@ -36,7 +36,7 @@ from .d2q import RANGES_FILE as QUESTION_RANGES
 from .d2q import VECTORS_FILE as QUESTION_VECTORS
 from .d2q import build as build_questions
 from .doc2query import load_questions, questions_path
-from .embedding import Encoder, TorchEncoder, export_onnx, load_query_encoder, verify_onnx
+from .embedding import ONNX_META_FILE, Encoder, OnnxEncoder, TorchEncoder, export_onnx, load_query_encoder, verify_onnx
 from .errors import BotError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import bm25_tokens
 from .types import Chunk, Document, Section, Sentence
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 SHARED_MODELS = "models"  # the ONNX export every generation shares
+CHUNK_VECTORS = "chunks.npy"  # kept so that a later build can reuse an unchanged document's vectors
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 LOCK_TIMEOUT_S = 600.0
@@ -171,20 +172,20 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     if not chunks:
         raise BotError(f"No sentences found in {corpus_dir}: add articles with text.")
 
-    encoder = encoder or TorchEncoder(settings.model)
     titles = {d.doc_id: d.title for d in docs}
-    chunk_vecs = encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chunks])
-    sent_vecs = encoder.encode([s.text for s in sentences])
-    ctx_vecs = encoder.encode(context_texts(sentences))
     generated = {d.doc_id: load_questions(questions_path(d.path), d.text) if questions_path(d.path).is_file() else {} for d in docs}
-    question_vecs, question_ranges = build_questions(sentences, generated, encoder.encode)
+    reused = _reusable(index_dir, settings, fingerprint, docs, sentences)
+    encoder, onnx_dir = _encoder(index_dir, settings, encoder, needed=any(d.doc_id not in reused for d in docs))
+    chunk_vecs, sent_vecs, ctx_vecs, question_vecs, question_ranges = _vectors(docs, sentences, chunks, titles, generated, reused, encoder)
+    if reused:
+        log.info("reused the vectors of %s; embedded %s", plural(len(reused), "unchanged document"), plural(len(docs) - len(reused), "new or changed document"))
 
     previous = (_current_folder(index_dir) or Path("")).name
     gen = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + f"-{os.getpid()}"
     tmp = index_dir / f".tmp-{gen}"
     tmp.mkdir()
     try:
-        _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, encoder, settings, fingerprint, t0)
+        _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, onnx_dir, settings, fingerprint, t0)
         if len(question_vecs):
             np.save(tmp / QUESTION_VECTORS, question_vecs)
             (tmp / QUESTION_RANGES).write_text(json.dumps(question_ranges))
@@ -201,7 +202,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     return final
 
 
-def _write_generation(folder: Path, docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], chunk_vecs: np.ndarray, sent_vecs: np.ndarray, ctx_vecs: np.ndarray, encoder: TorchEncoder, settings: Settings, fingerprint: dict[str, str], t0: float) -> None:
+def _write_generation(folder: Path, docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], chunk_vecs: np.ndarray, sent_vecs: np.ndarray, ctx_vecs: np.ndarray, onnx_dir: Path | None, settings: Settings, fingerprint: dict[str, str], t0: float) -> None:
     import bm25s
     import faiss
 
@@ -213,12 +214,12 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
     (folder / "store.json").write_text(json.dumps(store, ensure_ascii=False))
     faiss.write_index(_faiss_index(chunk_vecs), str(folder / "chunks.faiss"))
     np.save(folder / "sentences.npy", sent_vecs)
+    np.save(folder / CHUNK_VECTORS, chunk_vecs)
     np.save(folder / "contexts.npy", ctx_vecs)
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # its progress lines are noise in CLI output
     retriever = bm25s.BM25()
     retriever.index([bm25_tokens(embedding_text(c, "")) or ["<empty>"] for c in chunks], show_progress=False)
     retriever.save(str(folder / "bm25"))
-    onnx_dir = _shared_onnx(encoder, folder.parent, settings) if settings.use_onnx else None
 
     files = {}
     shared = sorted(onnx_dir.iterdir()) if onnx_dir is not None else []
@@ -247,10 +248,108 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
             _fsync_file(p)
 
 
+def _onnx_key(settings: Settings) -> str:
+    return hashlib.sha256(json.dumps([settings.model, _version("torch"), _version("sentence-transformers"), _version("onnxruntime")]).encode()).hexdigest()[:16]
+
+
+def _encoder(index_dir: Path, settings: Settings, given: Encoder | None, needed: bool) -> tuple[Encoder | None, Path | None]:
+    """The encoder a build embeds with, and the shared ONNX export its generation uses.
+
+    An export made (and checked against sentence-transformers) by an earlier build serves the build
+    too, so adding an article neither imports torch nor exports again; without one, sentence-transformers
+    embeds and the export is made."""
+    shared = index_dir / SHARED_MODELS / _onnx_key(settings)
+    if settings.use_onnx and given is None and (shared / ONNX_META_FILE).is_file():
+        try:
+            return (OnnxEncoder(shared) if needed else None), shared
+        except Exception as e:  # a damaged export is made again below
+            log.info("the shared ONNX export in %s is unusable (%s); exporting again", shared, e)
+    encoder = given or TorchEncoder(settings.model)
+    onnx_dir = _shared_onnx(encoder, index_dir, settings) if settings.use_onnx and isinstance(encoder, TorchEncoder) else None
+    return encoder, onnx_dir
+
+
+@dataclass
+class _DocVectors:
+    sentences: np.ndarray
+    contexts: np.ndarray
+    chunks: np.ndarray
+    questions: np.ndarray
+    ranges: list[list[int]]  # per sentence of the document, relative to `questions`
+
+
+def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], docs: list[Document], sentences: list[Sentence]) -> dict[str, _DocVectors]:
+    """The vectors of the current generation's documents that are unchanged (same text, same questions,
+    same sentences, same settings), by doc_id; empty when there is no usable generation."""
+    folder = _current_folder(index_dir)
+    if folder is None:
+        return {}
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+        if manifest.get("format_version") != FORMAT_VERSION or manifest.get("settings") != settings.index_key() or not (folder / CHUNK_VECTORS).is_file():
+            return {}
+        store = json.loads((folder / "store.json").read_text())
+        sv, cv, kv = (np.load(folder / n) for n in ("sentences.npy", "contexts.npy", CHUNK_VECTORS))
+        qv = np.load(folder / QUESTION_VECTORS) if (folder / QUESTION_VECTORS).is_file() else np.zeros((0, sv.shape[1]), dtype=np.float32)
+        ranges = json.loads((folder / QUESTION_RANGES).read_text()) if (folder / QUESTION_RANGES).is_file() else [[0, 0]] * len(sv)
+    except (OSError, ValueError, KeyError):
+        return {}
+    then = manifest.get("corpus", {})
+    spans_now: dict[str, list[tuple[int, int]]] = {}
+    for s in sentences:
+        spans_now.setdefault(s.doc_id, []).append((s.start, s.end))
+    out: dict[str, _DocVectors] = {}
+    for d in docs:
+        key = (d.doc_id, d.doc_id + ".questions")
+        if any(fingerprint.get(k) != then.get(k) for k in key):
+            continue
+        sids = [i for i, (doc, *_rest) in enumerate(store["sentences"]) if doc == d.doc_id]
+        cids = [i for i, (doc, *_rest) in enumerate(store["chunks"]) if doc == d.doc_id]
+        if [tuple(store["sentences"][i][2:4]) for i in sids] != spans_now.get(d.doc_id) or not sids:
+            continue
+        lo = min((ranges[i][0] for i in sids if ranges[i][1] > ranges[i][0]), default=0)
+        hi = max((ranges[i][1] for i in sids), default=0)
+        out[d.doc_id] = _DocVectors(sv[sids], cv[sids], kv[cids], qv[lo:hi], [[a - lo, b - lo] if b > a else [0, 0] for a, b in (ranges[i] for i in sids)])
+    return out
+
+
+def _vectors(docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], titles: dict[str, str],
+             generated: dict[str, dict], reused: dict[str, _DocVectors], encoder: Encoder | None) -> tuple:
+    """Sentence, context, chunk and generated-question vectors of the corpus: reused per unchanged document, else embedded."""
+    sent_parts, ctx_parts, chunk_parts, q_parts, q_ranges = [], [], [], [], []
+    offset = 0
+    for d in docs:
+        sents = [s for s in sentences if s.doc_id == d.doc_id]
+        chs = [c for c in chunks if c.doc_id == d.doc_id]
+        if not sents:
+            continue
+        if d.doc_id in reused:
+            v = reused[d.doc_id]
+            sent_parts.append(v.sentences)
+            ctx_parts.append(v.contexts)
+            chunk_parts.append(v.chunks)
+            q_parts.append(v.questions)
+            q_ranges += [[a + offset, b + offset] if b > a else [offset, offset] for a, b in v.ranges]
+            offset += len(v.questions)
+            continue
+        sent_parts.append(encoder.encode([s.text for s in sents]))
+        ctx_parts.append(encoder.encode(context_texts(sents)))
+        chunk_parts.append(encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chs]))
+        qv, ranges = build_questions(sents, generated, encoder.encode)
+        if len(qv):
+            q_parts.append(qv)
+        q_ranges += [[a + offset, b + offset] for a, b in ranges]
+        offset += len(qv) if len(qv) else 0
+    dim = sent_parts[0].shape[1]
+    questions = [q for q in q_parts if len(q)]
+    return (np.vstack(chunk_parts).astype(np.float32), np.vstack(sent_parts).astype(np.float32), np.vstack(ctx_parts).astype(np.float32),
+            np.vstack(questions).astype(np.float32) if questions else np.zeros((0, dim), dtype=np.float32), q_ranges)
+
+
 def _shared_onnx(encoder: TorchEncoder, index_dir: Path, settings: Settings) -> Path | None:
     """The ONNX export of the model, shared by every generation of `index_dir` (`models/<key>/`): made once
     per model and library versions, checked against sentence-transformers before each reuse."""
-    key = hashlib.sha256(json.dumps([settings.model, _version("torch"), _version("sentence-transformers"), _version("onnxruntime")]).encode()).hexdigest()[:16]
+    key = _onnx_key(settings)
     shared = index_dir / SHARED_MODELS / key
     if shared.is_dir() and verify_onnx(encoder, shared):
         return shared
