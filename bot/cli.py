@@ -1,4 +1,4 @@
-"""Command line: `python -m bot ask|chat|index|facts extract|questions`. Reads the environment; prints errors as one line."""
+"""Command line: `python -m bot ask|chat|index|facts extract|knowledge extract|questions`. Reads the environment; prints errors as one line."""
 
 from __future__ import annotations
 
@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     fsub = facts.add_subparsers(dest="facts_command", required=True)
     ext = fsub.add_parser("extract", help="draft fact-table rows (JSONL) for a document, to review by hand")
     ext.add_argument("doc", help="a document path, or a doc_id in the corpus folder")
+    know = sub.add_parser("knowledge", help="entity knowledge files")
+    ksub = know.add_subparsers(dest="knowledge_command", required=True)
+    kext = ksub.add_parser("extract", help="draft a document's knowledge file (JSON: aliases, parts, people in roles), to review by hand")
+    kext.add_argument("doc", help="a document path, or a doc_id in the corpus folder")
     q = sub.add_parser("questions", help="regenerate a document's build-time questions with the local LLMs (doc2query)", add_help=False)
     q.add_argument("rest", nargs=argparse.REMAINDER, help="arguments of `python -m bot.doc2query` (a document path, --models, --out)")
     return p
@@ -78,6 +82,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "facts":
         return _facts_extract(args)
+    if args.command == "knowledge":
+        from .corpus import read_text
+        from .knowledge import draft_knowledge
+
+        sys.stdout.write(json.dumps(draft_knowledge(read_text(_document_path(args))).to_dict(), indent=1, ensure_ascii=False) + "\n")
+        return 0
     if args.command == "questions":
         from .doc2query import main as questions_main
 
@@ -130,11 +140,22 @@ def _facts_extract(args: argparse.Namespace) -> int:
     from .corpus import read_text
     from .facts import draft_facts, facts_to_jsonl
 
+    from .facts import FactTable
+    from .knowledge import draft_knowledge
+
+    path = _document_path(args)
+    text = read_text(path)
+    sys.stdout.write(facts_to_jsonl(draft_facts(path.stem, text, FactTable(knowledge=draft_knowledge(text)))))
+    return 0
+
+
+def _document_path(args: argparse.Namespace):  # noqa: ANN202 - a Path
+    from pathlib import Path
+
     path = Path(args.doc)
     if not path.exists():
         candidates = [p for p in Path(args.corpus).glob(f"{args.doc}.*") if p.suffix in (".txt", ".md")]
         if not candidates:
             raise BotError(f"No document {args.doc!r}: give a file path or the doc_id of a .txt/.md file in {args.corpus}/.")
         path = candidates[0]
-    sys.stdout.write(facts_to_jsonl(draft_facts(path.stem, read_text(path))))
-    return 0
+    return path

@@ -152,7 +152,8 @@ class Order:
 
 
 class TableFigure:
-    """A figure question a fact row answers outright (the row model's `answer` threshold)."""
+    """A figure question a reviewed fact row answers outright (the row model's `answer` threshold). A
+    drafted row never bypasses the ranker: the reader weighs it as a feature."""
 
     name = "table"
 
@@ -164,7 +165,7 @@ class TableFigure:
         about = rows_asked(query, ctx.table, scored, ctx.rows.about)
         if query.periods and about and about[0].period and not any(f.period and p.covers(f.period) for f in about for p in query.periods):
             return table_draft(query, about, ctx.sentence_of)  # the periods the table holds, as a refusal
-        answered = {f.id for f in rows_asked(query, ctx.table, scored, ctx.rows.answer)}
+        answered = {f.id for f in rows_asked(query, ctx.table, scored, ctx.rows.answer) if f.reviewed}
         return table_draft(query, [f for f in about if f.id in answered], ctx.sentence_of)
 
 

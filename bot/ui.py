@@ -730,7 +730,10 @@ def load_fact_rows(bot: Any, corpus_dir: str | Path | None) -> tuple[list[Any], 
     listed = len(listed_facts(rows))
     left_out = len(rows) - listed
     extra = f" ({left_out} counts written as a bare number word, such as “two”, are left out)" if left_out else ""
-    return rows, f"{listed} figures stated in the article, from its fact table{extra}. Click a figure to see its sentence."
+    drafted = sum(1 for f in listed_facts(rows) if getattr(f, "reviewed", True) is False)
+    unreviewed = f" {drafted} of them were drafted from the text by rule and not reviewed." if drafted else ""
+    where = "the article" if len({f.doc_id for f in rows}) == 1 else "the articles"
+    return rows, f"{listed} figures stated in {where}, from the fact table{extra}.{unreviewed} Click a figure to see its sentence."
 
 
 def is_bare_count(f: Any) -> bool:
@@ -894,17 +897,18 @@ def _possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
-def _fit_title(options: Sequence[str], limit: int = CHART_TITLE_MAX) -> str:
-    """The first title that fits; else the last one cut at a word."""
-    for title in options:
-        if len(title) <= limit:
-            return title
-    words, out = options[-1].split(), ""
-    for w in words:
-        if len(f"{out} {w}".strip()) > limit:
+def _fit_title(options: Sequence[tuple[str, str]], limit: int = CHART_TITLE_MAX) -> str:
+    """The first (name, unit) title that fits `limit`; else the last, its name cut at a word and its unit kept."""
+    for name, unit in options:
+        if len(f"{name} {unit}") <= limit:
+            return f"{name} {unit}"
+    name, unit = options[-1]
+    out = ""
+    for w in name.split():
+        if len(f"{out} {w} {unit}".strip()) > limit:
             break
         out = f"{out} {w}".strip()
-    return out or options[-1][:limit]
+    return f"{out or name[: max(limit - len(unit) - 1, 1)]} {unit}"
 
 
 def _capitalised(text: str) -> str:
@@ -959,7 +963,7 @@ def bar_charts(rows: Sequence[Any]) -> list[Chart]:
             unit, divisor = chart_unit(bars)
             metric = _capitalised(_most_common([f.metric for f in bars]))
             when = f", {period_label(period)}" if period else ""
-            title = _fit_title([f"{metric} ({unit}{when})", f"{metric} ({unit})"])
+            title = _fit_title([(metric, f"({unit}{when})"), (metric, f"({unit})")])
             frame = _chart_frame(bars, divisor, lambda f, _basis: f.entity)
             charts.append(Chart("bar", title, unit, frame, _caption(bars)))
     return charts[:MAX_CHARTS_PER_KIND]
@@ -979,7 +983,7 @@ def line_charts(rows: Sequence[Any]) -> list[Chart]:
             points = [by_period[p] for p in sorted(by_period)]
             unit, divisor = chart_unit(points)
             metric = _most_common([f.metric for f in points])
-            title = _fit_title([f"{_possessive(entity)} {metric} ({unit})", f"{_capitalised(metric)} ({unit})"])
+            title = _fit_title([(f"{_possessive(entity)} {metric}", f"({unit})"), (_capitalised(metric), f"({unit})")])
             frame = _chart_frame(points, divisor, lambda f, basis: period_label(f.period) + ("" if basis == "as stated" else " (≈)"))
             charts.append(Chart("line", title, unit, frame, _caption(points)))
     return charts[:MAX_CHARTS_PER_KIND]
@@ -1077,10 +1081,13 @@ def header_markdown(documents: dict[str, Any]) -> str:
 
 
 def _figure_rows(rows: Sequence[Any]) -> list[Any]:
-    """Rows to ask a figure question of, best first: money or percent, one stated figure, with a period, early in the article."""
-    usable = [f for f in rows if not is_bare_count(f) and f.entity and f.metric]
-    return sorted(usable, key=lambda f: (f.kind not in _QUESTION_KINDS, _QUESTION_KINDS.index(f.kind) if f.kind in _QUESTION_KINDS else 0,
-                                         f.value is None, not f.period, f.start))
+    """Rows to ask a figure question of, best first: money or percent, one stated figure, with a period, early in the article.
+
+    Only reviewed rows: a row the quantity grammar drafted for a document without a table may name the wrong entity.
+    """
+    usable = [f for f in rows if getattr(f, "reviewed", True) and not is_bare_count(f) and f.entity and f.metric]
+    kind_rank = {k: i for i, k in enumerate(_QUESTION_KINDS)}
+    return sorted(usable, key=lambda f: (kind_rank.get(f.kind, len(kind_rank)), f.value is None, not f.period, f.start))
 
 
 def figure_question(f: Any) -> str:
@@ -1152,9 +1159,10 @@ def chart_component(chart: Chart, i: int) -> gr.BarPlot | gr.LinePlot:
               "elem_id": f"chart-{chart.kind}-{i}", "elem_classes": ["fact-chart"], "min_width": CHART_MIN_WIDTH}
     if chart.kind == "bar":
         color = "basis" if chart.frame["basis"].nunique() > 1 else None
-        return gr.BarPlot(chart.frame, x="label", x_title="", color=color, sort="-y", x_label_angle=CHART_LABEL_ANGLE,
+        # The names under the bars need no axis title; an empty one would fall back to the column's name.
+        return gr.BarPlot(chart.frame, x="label", x_title=" ", color=color, sort="-y", x_label_angle=CHART_LABEL_ANGLE,
                           tooltip=["entity", "as written", "period", "basis"], **common)
-    return gr.LinePlot(chart.frame, x="label", x_title="", sort=list(chart.frame["label"]), tooltip=["label", "as written", "basis"], **common)
+    return gr.LinePlot(chart.frame, x="label", x_title="period", sort=list(chart.frame["label"]), tooltip=["label", "as written", "basis"], **common)
 
 
 def timeline_component(timeline: pd.DataFrame) -> gr.ScatterPlot:

@@ -33,7 +33,7 @@ import numpy as np
 from . import metrics as M
 from .runner import ROOT, load_gold, units_of, write_atomic
 
-DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c")
+DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "offtopic")
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 
 

@@ -230,27 +230,100 @@ def test_feedback_record_maps_message_index_to_turn() -> None:
 
 
 def test_facts_charts_hold_the_articles_numbers(bot) -> None:  # noqa: ANN001
-    from bot.ui import cloud_share_frame, ecommerce_share_frame, facts_frame, filter_facts, gmv_frame, listed_facts, load_fact_rows
+    from bot.ui import fact_charts, facts_frame, filter_facts, listed_facts, load_fact_rows
 
     rows, status = load_fact_rows(bot, CORPUS)
     assert rows, status
-    gmv = gmv_frame(rows).set_index("company")["GMV (CNY trillion)"].to_dict()
-    assert gmv == {"Pinduoduo": 5.2, "Alibaba": 8.0, "Douyin E-commerce": 3.5}
-    assert gmv_frame(rows).set_index("company").loc["Pinduoduo", "basis"] == "approximate"
-    cloud = cloud_share_frame(rows).set_index("provider")["market share (%)"].to_dict()
-    assert cloud == {"Alibaba Cloud": 33.0, "Huawei Cloud": 18.0, "Tencent Cloud": 10.0}
-    share = ecommerce_share_frame(rows)
-    assert share["share (%)"].tolist() == [50.8, 45.0]
-    assert share["basis"].tolist()[0] == "as stated" and share["basis"].tolist()[1].startswith("approximate")
-    assert "mid-40%" in share["year"].tolist()[1]
-    for frame in (gmv_frame(rows), cloud_share_frame(rows), share):  # every charted figure is quoted from the article
-        for quote in frame["as written"]:
-            assert quote in ARTICLE_TEXT
+    charts = fact_charts(rows)
+    assert [(c.kind, c.title) for c in charts] == [
+        ("bar", "GMV (CNY trillion, 2024)"), ("bar", "Cloud market share (%)"), ("line", "Alibaba's e-commerce market share (%)"),
+    ]  # fmt: skip
+    gmv, cloud, share = (c.frame for c in charts)
+    assert dict(zip(gmv["label"], gmv["value"], strict=True)) == {"Pinduoduo": 5.2, "Alibaba": 8.0, "Douyin E-commerce": 3.5}
+    assert gmv.set_index("label").loc["Pinduoduo", "basis"] == "approximate"
+    assert dict(zip(cloud["label"], cloud["value"], strict=True)) == {"Alibaba Cloud": 33.0, "Huawei Cloud": 18.0, "Tencent Cloud": 10.0}
+    assert share["value"].tolist() == [50.8, 45.0] and share["label"].tolist() == ["2021", "2024 (≈)"]
+    assert share["basis"].tolist() == ["as stated", "middle of a range"] and "mid-40% range" in charts[2].caption
+    for chart in charts:  # every charted figure is quoted from the article, and the caption names its rows
+        assert all(quote in ARTICLE_TEXT for quote in chart.frame["as written"])
+        assert all(fact in chart.caption for fact in chart.frame["fact"])
     table = facts_frame(rows)
     assert len(table) == len(listed_facts(rows)) < len(rows)  # bare counts ("two") are not listed
     assert "e-commerce rivals" not in set(table["metric"]) and "CNY 18.2 billion" in set(table["figure"])
     assert set(filter_facts(table, "cloud market share")["entity"]) == {"Alibaba Cloud", "Huawei Cloud", "Tencent Cloud"}
     assert len(filter_facts(table, "")) == len(table) and filter_facts(table, "no-such-thing").empty
+
+
+def test_every_starter_question_is_answered_by_the_bot(bot) -> None:  # noqa: ANN001
+    from bot.ui import ABOUT_QUESTION, MAX_STARTERS, load_fact_rows, starter_questions
+
+    starters = starter_questions(bot.documents, load_fact_rows(bot, CORPUS)[0])
+    assert 3 <= len(starters) <= MAX_STARTERS and starters[-1] == ABOUT_QUESTION and len(set(starters)) == len(starters)
+    for question in starters:
+        answer = bot.ask(question)
+        assert answer.answerable is True, (question, answer.text)
+        assert answer.citations and answer.kind != "refusal", question
+
+
+def test_the_header_and_starters_follow_the_corpus(bot, tmp_path) -> None:  # noqa: ANN001
+    from bot.ui import create_app, load_fact_rows, starter_questions
+
+    demo = create_app(bot, feedback_path=tmp_path / "feedback.jsonl")
+    config = demo.get_config_file()
+    texts = [c["props"].get("value") for c in config["components"]]
+    title = next(iter(bot.documents.values())).title
+    assert any(isinstance(t, str) and title.split(":")[0] in t for t in texts)  # the header names the document
+    buttons = [c["props"].get("value") for c in config["components"] if c["type"] == "button"]
+    assert set(starter_questions(bot.documents, load_fact_rows(bot, CORPUS)[0])) <= set(buttons)
+
+
+MD_ARTICLE = """# The Widget Makers of Northvale
+
+Northvale's widget makers had a **record year**, and the town is changing.
+
+## The Record Year
+
+Northvale Widgets sold **4.2 million widgets** in 2023, more than any year before.
+Demand came from three places:
+
+- Hospitals bought *sterile* widgets for their new wards.
+- Schools ordered widgets for the science classes.
+
+## Why Prices Fell
+
+Prices fell because a **second factory** opened in March 2024 and doubled the supply.
+"""
+
+
+def test_a_markdown_article_is_rendered_and_cites_exactly(tmp_path) -> None:  # noqa: ANN001
+    import html
+    import re
+
+    from bot import Bot
+    from bot.ui import article_html, header_markdown, source_html
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "widgets.md").write_text(MD_ARTICLE, encoding="utf-8")
+    md_bot = Bot.load(corpus, tmp_path / "index")
+    doc = md_bot.documents["widgets"]
+    assert "The Widget Makers of Northvale" in header_markdown(md_bot.documents)
+    page = article_html(doc)
+    assert "<h2>The Widget Makers of Northvale</h2>" in page and "<h3>Why Prices Fell</h3>" in page and "#" not in html.unescape(page)
+    assert "<strong>4.2 million widgets</strong>" in page and "<li>Hospitals bought <em>sterile</em> widgets" in page
+
+    for question in ("Why did prices fall?", "Who bought sterile widgets?", "What did the schools order?"):
+        answer = md_bot.ask(question).to_dict()
+        assert answer["answerable"] and answer["citations"], (question, answer["text"])
+        turns = [{"id": 0, "question": question, "answer": answer}]
+        for c in answer["citations"]:
+            out = source_html(md_bot.documents, turns, f"0:{c['n']}")
+            marked = html.unescape("".join(re.findall(r"<mark[^>]*>(.*?)</mark>", out, re.S)))
+            span = MD_ARTICLE[c["start"] : c["end"]]
+            assert span == c["text"]
+            # The mark covers exactly the cited span, less the Markdown syntax that is not shown.
+            assert marked == re.sub(r"(?m)^(?:#+ |- )|\*", "", span), (question, span)
+            assert out.count('id="cite-span"') == 1
 
 
 def test_no_fact_table_is_said_plainly(tmp_path) -> None:  # noqa: ANN001

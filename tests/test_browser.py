@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ui import CONVERSATION_KEY, STARTER_QUESTIONS
+from bot.ui import CONVERSATION_KEY, fact_charts, load_fact_rows, starter_questions
 from tests.test_app import FINE_Q, ROOT, start_server
 
 pytestmark = pytest.mark.browser
@@ -146,8 +146,15 @@ def visible_on_screen(locator) -> bool:  # noqa: ANN001
 # --- chat ------------------------------------------------------------------------------------------
 
 
-def test_every_starter_question_is_answered(page) -> None:  # noqa: ANN001
-    for i, question in enumerate(STARTER_QUESTIONS, 1):
+def chart_ids(bot) -> list[str]:  # noqa: ANN001
+    """The Facts tab's charts for the bot's fact table: its bar and line charts, then the timeline."""
+    return [f"#chart-{c.kind}-{i}" for i, c in enumerate(fact_charts(load_fact_rows(bot, None)[0]))] + ["#chart-timeline"]
+
+
+def test_every_starter_question_is_answered(page, bot) -> None:  # noqa: ANN001
+    starters = starter_questions(bot.documents, load_fact_rows(bot, None)[0])
+    assert page.locator("#starters button").count() == len(starters)
+    for i, question in enumerate(starters, 1):
         page.locator("#starters button", has_text=question).click()
         wait_for_answers(page, i)
         assert page.locator(USERS).nth(i - 1).inner_text().strip() == question
@@ -347,7 +354,7 @@ def test_question_shows_at_once_and_answers_stream_in(browser, bot, tmp_path) ->
 # --- facts tab -------------------------------------------------------------------------------------
 
 
-def test_facts_tab_lists_formatted_figures_filters_and_shows_sources(page) -> None:  # noqa: ANN001
+def test_facts_tab_lists_formatted_figures_filters_and_shows_sources(page, bot) -> None:  # noqa: ANN001
     page.get_by_role("tab", name="Facts").click()
     table = page.locator("#facts-table table")
     table.wait_for()
@@ -368,7 +375,9 @@ def test_facts_tab_lists_formatted_figures_filters_and_shows_sources(page) -> No
     page.get_by_text("No figure matches").wait_for()
     assert "zebra crossings" in page.locator("#facts-table").inner_text()
 
-    for chart in ("#chart-gmv", "#chart-cloud", "#chart-share", "#chart-timeline"):
+    charts = chart_ids(bot)
+    assert len(charts) == 4 and page.locator(".fact-chart").count() == len(charts)  # two bar charts, a line, the timeline
+    for chart in charts:
         page.locator(f"{chart} canvas, {chart} svg").first.wait_for()
     assert "June 2025" in page.locator("#timeline-list").inner_text()
     assert_no_error_marks(page)
@@ -410,7 +419,7 @@ def test_phone_chip_shows_the_source_without_leaving_the_answer(browser, served)
         pg.context.close()
 
 
-def test_phone_facts_table_and_charts_fit(browser, served) -> None:  # noqa: ANN001
+def test_phone_facts_table_and_charts_fit(browser, served, bot) -> None:  # noqa: ANN001
     pg = open_page(browser, served[0], viewport=PHONE)
     try:
         pg.get_by_role("tab", name="Facts").click()
@@ -422,7 +431,7 @@ def test_phone_facts_table_and_charts_fit(browser, served) -> None:  # noqa: ANN
         assert rights and max(rights) <= width
         spilled = pg.locator("#facts-table tbody td").evaluate_all("cells => cells.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText)")
         assert spilled == []  # nothing runs into the next column
-        for chart in ("#chart-gmv", "#chart-cloud", "#chart-share", "#chart-timeline"):
+        for chart in chart_ids(bot):
             block = pg.locator(chart)
             block.scroll_into_view_if_needed()
             block.locator("svg").first.wait_for()
