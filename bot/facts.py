@@ -25,16 +25,11 @@ from pathlib import Path
 from .errors import FactTableError
 from .knowledge import Knowledge
 from .quantity import KINDS, Period, find_periods, find_quantities
-from .resources import SYNONYMS
+from .resources import METRIC_STOPWORDS, STOPWORDS, SYNONYMS
+from .text import sentence_spans, stem
 from .types import Fact, Quantity
 
-_STOPWORDS = frozenset(
-    """a an the of in on at by for to from with and or but as is are was were be been being has have had do does did
-    how what which who whom whose when where why much many big large fast high low long deep far there their its it
-    this that these those than then so such about into over under up down out more most less very now still also
-    we you they he she i me my our your his her them us can could would should will may might must not no nor
-    currently today tell say said show shows according article per each every all any some own same just only""".split()
-)
+_STOPWORDS = STOPWORDS | METRIC_STOPWORDS
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-'’+][A-Za-z0-9]+)*")
 
 
@@ -52,39 +47,6 @@ def phrase_index(synonyms: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[t
 
 _GENERAL_PHRASES = phrase_index(SYNONYMS)
 
-_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
-_ABBREVIATIONS = frozenset(
-    {
-        "u.s",
-        "no",
-        "mr",
-        "ms",
-        "mrs",
-        "dr",
-        "inc",
-        "co",
-        "corp",
-        "ltd",
-        "st",
-        "vs",
-        "e.g",
-        "i.e",
-        "approx",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-    }
-)
-_LAST_TOKEN = re.compile(r"([A-Za-z.]+)\.\Z")
 _CAPITALISED = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of\s+)?[A-Z][\w&'’.-]*)*")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _CLAUSE_MARK = re.compile(r"[,;:()—]")
@@ -142,40 +104,10 @@ def _word_terms(w: str) -> tuple[str, ...]:
     if w.endswith(("'s", "’s")):
         w = w[:-2]
     if len(w) > 1 and w not in _STOPWORDS and not w.isdigit():
-        return (_stem(w),)
+        return (stem(w),)
     return ()
 
 
-def _stem(w: str) -> str:
-    if w.endswith("ies") and len(w) > 4:
-        return w[:-3] + "y"
-    if w.endswith("sses"):
-        return w[:-2]
-    if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
-        return w[:-1]
-    return w
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence or line of `text`, surrounding space left out."""
-    spans, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.group().startswith(".") and (t := _LAST_TOKEN.search(text, max(0, m.start() - 12), m.start() + 1)):
-            if t.group(1).lower() in _ABBREVIATIONS:
-                continue
-        _add_span(text, start, m.end() if not m.group().startswith("\n") else m.start(), spans)
-        start = m.end()
-    _add_span(text, start, len(text), spans)
-    return spans
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
 
 
 def period_for(periods: list[Period], start: int, end: int) -> Period | None:

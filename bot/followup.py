@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .resources import ORG_SUFFIXES, ROLE_WORDS, SYNONYMS
+from .resources import MONTHS, ORG_SUFFIXES, ROLE_WORDS, SYNONYMS
 from .text import CONTEXT_MARK, borrowed
 
 _NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
@@ -24,7 +24,7 @@ _NOT_NAMES = frozenset(
     what when where who why how which is was are were do does did has have had after before under over with from
     if while since then also yet so not no just once forget understanding""".split()
 )
-_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_MONTHS = frozenset(m.lower() for m in MONTHS)
 _LEAD = re.compile(r"^(?:and|but|so|also|plus|then)?\s*(?:what|how)\s+about\b|^(?:and|but|also|plus|so)\b|^for\b", re.I)
 _PERSON_PRONOUN = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|theirs)\b", re.I)
@@ -299,7 +299,7 @@ def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) 
 
 def _noun_phrase(noun: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
     """What "that <noun>" points to: the same noun in the latest earlier question with the names before
-    it ("the Stark IPO"), else that question's first name that is not a person ("that division": AIDC)."""
+    it ("the Stark IPO"), else that question's first name that is not a person ("that division": Acme Retail)."""
     key = noun.lower()[:5]
     for earlier, _ in reversed(history):
         prev = borrowed(earlier)

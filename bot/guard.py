@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
-from .facts import FactTable, Mention, as_quantity, period_for, sentence_spans
+from .facts import FactTable, Mention, as_quantity, period_for
+from .text import sentence_spans
 from .knowledge import Knowledge
 from .quantity import (
     LOWER_BOUND,

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import context_texts, embedding_text, make_chunks, previous_ids, punkt_spans, split_sentences
+from .chunking import context_texts, embedding_text, make_chunks, previous_ids, split_sentences
 from .config import Settings
 from .corpus import corpus_fingerprint, load_corpus
 from .d2q import RANGES_FILE as QUESTION_RANGES
@@ -159,11 +159,10 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     t0 = time.perf_counter()
     fingerprint = corpus_fingerprint(corpus_dir)
     docs = load_corpus(corpus_dir)
-    split = punkt_spans()
     sentences: list[Sentence] = []
     chunks: list[Chunk] = []
     for doc in docs:
-        sents = split_sentences(doc, split, first_sid=len(sentences))
+        sents = split_sentences(doc, first_sid=len(sentences))
         if not sents:
             log.warning("document %s has no sentences; it is left out of the index", doc.doc_id)
             continue

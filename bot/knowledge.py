@@ -26,9 +26,9 @@ _FIELDS = {"_about", "reviewed", "entities", "parents", "equivalent", "synonyms"
 _NAME = r"[A-Z][\w&'’.-]*(?:\s+(?:of\s+|and\s+|&\s+)?[A-Z][\w&'’.-]*)*"
 # "Nordic Grid Authority (NGA)": an abbreviation in brackets after a name is an alias of it.
 _ABBREVIATION = re.compile(rf"\b({_NAME})\s+\(([A-Z][A-Za-z0-9&]{{1,9}})\)")
-# "Taotian Group (Acme and Bmart)": names in brackets after a name stand for it, both ways.
+# "Acme Group (Acme Mall and Bmart)": names in brackets after a name stand for it, both ways.
 _BRACKETED_PARTS = re.compile(rf"\b({_NAME})\s+\(((?:{_NAME})(?:\s*(?:,|and|&)\s*(?:{_NAME}))+)\)")
-# "Kestrel's subsidiaries, including X, Y and Z" / "AIDC (including X, Y, etc.)": parts of a whole.
+# "Acme's subsidiaries, including X, Y and Z" / "Acme Retail (including X, Y, etc.)": parts of a whole.
 _INCLUDING = re.compile(rf"\b({_NAME})(?:['’]s\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?)?\s*,?\s*\(?including\s+((?:{_NAME})(?:\s*(?:,|and)\s*(?:{_NAME}))*)")
 # People in roles: "its chief executive, X", "CFO X", "X, the company's founder and chairman", "X, who became CEO".
 _ROLE_WORDS = r"(?i:chief executive(?: officer)?|chief financial officer|chief operating officer|chief technology officer|CEO|CFO|COO|CTO|chairman|chairwoman|chair|president|founder(?: and chairman)?|co-founder|head of [a-z]+|director)"

@@ -29,6 +29,9 @@ STOPWORDS = frozenset(
     something give describe explain mean means""".split()
 )
 
+# Words that never name a metric, though they sit in questions about figures ("how big", "how fast").
+METRIC_STOPWORDS = frozenset("""whose much many big large fast high low long deep far currently today show shows per each every""".split())
+
 # Metric words readers use, by the term rows are matched on; longer phrases win over their words.
 # An article may add its own in its knowledge file.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -80,7 +83,7 @@ NOT_NAMES = frozenset(f"""{' '.join(MONTHS)} In The As For Under At On By And Bu
     With From To Of Data Now However Yet Likewise Compared Despite Although Upon Against Just Internally Externally Like Why How What
     Which Who Where Our We Here There Then Also So Such Each Every Both Many Most Some Despite After Before Since Until""".split())
 # Last words that make a capitalised run an organisation rather than a person ("... Cloud", "... Group").
-ORG_SUFFIXES = frozenset("cloud group store logistics e-commerce commerce intelligence services company inc corp ltd bank fund motors labs".split())
+ORG_SUFFIXES = frozenset("group cloud store logistics e-commerce commerce intelligence services company inc corp ltd bank fund motors labs".split())
 
 # Greetings, thanks and farewells: answered with a short reply, not a search.
 SMALLTALK = {

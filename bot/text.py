@@ -7,24 +7,15 @@ from functools import lru_cache
 
 import Stemmer
 
+from .resources import STOPWORDS
+
 _WORD = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
 _stemmer = Stemmer.Stemmer("english")
 
 # English function words plus the question words readers use; none of them says what a question is about.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have
-    having he her here hers herself him himself his how i if in into is it its itself just me more most my
-    myself no nor not now of off on once only or other our ours ourselves out over own same she should so
-    some such than that the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with would you your yours
-    yourself yourselves s t don tell say says said did does also much many according article anything
-    something give describe explain mean means""".split()
-)
-
-
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of a lower-cased word: the one stemmer of the bot."""
     return _stemmer.stemWord(word)
 
 
@@ -58,7 +49,7 @@ def bm25_tokens(text: str) -> list[str]:
     for w in words(text):
         w = re.sub(r"['’]s$", "", w)
         if w not in STOPWORDS:
-            out.append(_stem(w))
+            out.append(stem(w))
     return out
 
 
@@ -77,3 +68,64 @@ def match_keys(terms: set[str] | frozenset[str]) -> frozenset[str]:
     false matches, which the dense score outweighs.
     """
     return frozenset(terms) | frozenset(t[:PREFIX_CHARS] for t in terms if len(t) > PREFIX_CHARS)
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n+")
+_ABBREVIATIONS = frozenset(
+    {
+        "u.s",
+        "no",
+        "mr",
+        "ms",
+        "mrs",
+        "dr",
+        "inc",
+        "co",
+        "corp",
+        "ltd",
+        "st",
+        "vs",
+        "e.g",
+        "i.e",
+        "approx",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    }
+)
+_LAST_TOKEN = re.compile(r"([A-Za-z.]+)\.\Z")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line of `text`, surrounding space left out: the one sentence
+    splitter of the bot (the index's sentences, the guard's claims, drafted rows). A full stop after a
+    known abbreviation ("U.S.") does not end a sentence."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.group().startswith(".") and (t := _LAST_TOKEN.search(text, max(0, m.start() - 12), m.start() + 1)):
+            if t.group(1).lower() in _ABBREVIATIONS:
+                continue
+        _add_span(text, start, m.end() if not m.group().startswith("\n") else m.start(), spans)
+        start = m.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+

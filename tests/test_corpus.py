@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.chunking import make_chunks, punkt_spans, sentence_spans, split_sentences
+from bot.chunking import make_chunks, split_sentences
+from bot.text import sentence_spans
 from bot.corpus import load_corpus, parse_document
 from bot.errors import CorpusError
 
@@ -36,7 +37,7 @@ def doc():
 
 @pytest.fixture(scope="module")
 def sentences(doc):
-    return split_sentences(doc, punkt_spans())
+    return split_sentences(doc)
 
 
 def test_article_is_stored_unchanged(doc, article_text):
@@ -82,9 +83,17 @@ def test_abbreviations_do_not_cut_sentences(sentences, sentence):
     assert sentence in [s.text for s in sentences]
 
 
-def test_sentence_spans_merge_lowercase_continuations():
-    spans = sentence_spans("It grew 5 p.c. in May. Then it fell.", lambda t: [(0, 15), (16, 22), (23, 36)])
-    assert spans == [(0, 22), (23, 36)]
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It grew 5 p.c. in May. Then it fell.", ["It grew 5 p.c. in May.", "Then it fell."]),
+        ("U.S. export rules bit. Sales fell.", ["U.S. export rules bit.", "Sales fell."]),
+        ("Is it over? \u201cNo,\u201d she said.", ["Is it over?", "\u201cNo,\u201d she said."]),
+        ("One line\nAnother line", ["One line", "Another line"]),
+    ],
+)
+def test_the_one_sentence_splitter(text, expected):
+    assert [text[a:b] for a, b in sentence_spans(text)] == expected
 
 
 @pytest.mark.parametrize("max_words,overlap", [(20, 0), (80, 1), (200, 2)])
@@ -128,3 +137,51 @@ def test_missing_or_empty_corpus(tmp_path: Path):
         load_corpus(tmp_path / "nope")
     with pytest.raises(CorpusError, match="no .txt or .md"):
         load_corpus(tmp_path)
+
+
+# --- article knowledge lives in corpus/, not in code -------------------------------------------------
+
+BOT_DIR = Path(__file__).resolve().parent.parent / "bot"
+MIN_NAME = 4  # shorter names ("Ant", "PDD", "JD") are ordinary words or letters too often to scan for
+
+
+def _article_names() -> set[str]:
+    """Every canonical entity and alias of the corpus's knowledge files, and every fact-table entity."""
+    import json
+
+    names: set[str] = set()
+    for path in CORPUS.glob("*.knowledge.json"):
+        for entity, aliases in (json.loads(path.read_text(encoding="utf-8")).get("entities") or {}).items():
+            names.update([entity, *aliases])
+    for path in CORPUS.glob("*.facts.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                names.add(json.loads(line)["entity"])
+    return {n for n in names if len(n) >= MIN_NAME}
+
+
+def test_the_knowledge_file_loads_and_covers_the_fact_table():
+    from bot.facts import FactTable
+
+    table = FactTable.load(CORPUS)
+    known = set(table.knowledge.aliases)
+    assert known, "corpus/*.knowledge.json names the article's entities"
+    assert {f.entity for f in table.facts} <= known | set(table.knowledge.parents), "every row's entity is in the knowledge file"
+
+
+def test_no_article_name_is_written_into_the_code():
+    """The bot serves any article: the shipped article's companies and people (canonical names and
+    aliases of corpus/*.knowledge.json, fact-table entities) appear nowhere in bot/*.py, as a whole
+    word, case-insensitively (code, comments and docstrings alike)."""
+    import re
+
+    names = _article_names()
+    assert len(names) > 20
+    patterns = {n: re.compile(rf"(?<!\w){re.escape(n).replace(chr(39), '[' + chr(39) + '’]')}(?!\w)", re.I) for n in names}
+    offenders = []
+    for path in sorted(BOT_DIR.glob("*.py")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            found = sorted(n for n, p in patterns.items() if p.search(line))
+            if found:
+                offenders.append(f"bot/{path.name}:{lineno}: {', '.join(found)}")
+    assert not offenders, f"{len(offenders)} lines of bot/ name the article's entities:\n" + "\n".join(offenders)
