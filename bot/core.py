@@ -144,19 +144,19 @@ class Bot:
         stated = [f for f, x in self.facts.candidates(query, query.doc_ids, any_entity=True) if not x["growth_unasked"]] if query.is_figure else []
         return self.reader.read(query, rows, stated if has_table else None)
 
-    def _answer(self, query: Query, draft: Draft, backend: str = "extractive") -> Answer:
+    def _answer(self, query: Query, draft: Draft, backend: str = "extractive", repair_figures: bool = True) -> Answer:
         rendered = render(draft, self.index)
         answer = Answer(text=rendered.text, citations=rendered.citations, answerable=draft.answerable, question=query.asked,
                         standalone_question=query.standalone or query.text, notes=list(draft.notes), backend=backend, kind=answer_kind(draft))
-        return self._guarded(answer, rendered)
+        return self._guarded(answer, rendered, repair_figures)
 
-    def _guarded(self, answer: Answer, rendered: Rendered) -> Answer:
+    def _guarded(self, answer: Answer, rendered: Rendered, repair_figures: bool = True) -> Answer:
         """Check every figure the bot wrote itself against its documents' rows; repair or mark any they do
         not support. A figure inside a verbatim quote is the article's own and is left as it is."""
         doc_ids = sorted({c.doc_id for c in answer.citations}) or None
         checks = [self._quoted(c, rendered) for c in check_figures(answer.text, self.facts, doc_ids, rendered.derived)]
         bad = [c for c in checks if c.status not in ("ok", "derived")]
-        if bad:
+        if bad and repair_figures:
             answer.text, notes = repair(answer.text, bad)
             answer.notes.extend(notes)
             checks = [self._quoted(c, rendered) for c in check_figures(answer.text, self.facts, doc_ids, rendered.derived)]
@@ -211,7 +211,7 @@ class Bot:
         problems = validate_markers(text, given)
         if problems:
             return "the LLM's citations did not check out: " + "; ".join(problems)
-        answer = self._answer(query, self._llm_draft(text, ranked, segments), backend="llm")
+        answer = self._answer(query, self._llm_draft(text, ranked, segments), backend="llm", repair_figures=False)  # judged as the LLM wrote it
         bad = [f"{c.text} ({c.status})" for c in answer.figures if c.status not in ("ok", "derived")] + _unread_numbers(answer.text, answer.figures)
         return f"the LLM's answer stated figures the article does not support: {', '.join(bad)}" if bad else ""
 

@@ -214,6 +214,15 @@ class FactTable:
         return [Mention(names[m.group().replace("’", "'")], m.start(), m.end()) for m in pattern.finditer(text)]
 
     @cached_property
+    def _latest(self) -> frozenset[str]:
+        """Rows that are the latest of several periods of their entity and metric (what "now" asks for)."""
+        groups: dict[tuple[str, str, str], list[Fact]] = {}
+        for f in self.facts:
+            if f.period:
+                groups.setdefault((f.doc_id, f.entity, f.metric), []).append(f)
+        return frozenset(max(g, key=lambda f: f.period).id for g in groups.values() if len({f.period for f in g}) > 1)
+
+    @cached_property
     def metric_terms(self) -> dict[str, frozenset[str]]:
         """Each row's metric terms, by id."""
         return {f.id: self.terms(f.metric) for f in self.facts}
@@ -264,6 +273,7 @@ class FactTable:
                 "growth_unasked": float(not query.growth and "growth" in metric),
                 "hedged": float(f.qualifier not in (None, "from")),
                 "reviewed": float(f.reviewed),
+                "latest": float(f.id in self._latest),
             }))  # fmt: skip
         out.sort(key=lambda fx: fx[0].qualifier not in (None, "from"))
         out.sort(key=lambda fx: fx[0].period or "", reverse=True)

@@ -68,12 +68,18 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
         if op == "change":
             return None
     if op == "compare" and usable:
+        # Each entity named, in the order named, with its best row of the top row's kind and metric; a
+        # side may be named loosely (a part's name for its whole's figure).
         top = usable[0][0]
-        # The other side may be named loosely (a part's name for its whole's figure).
-        other = next((f for f, _ in scored if f.entity != top.entity and f.metric == top.metric and f.kind == top.kind
-                      and any(m.entity == f.entity or table.affinity(m.entity, f.entity) > 0 for m in query.mentions)), None)
-        if other is not None and all(f.entity == top.entity for f, _ in usable[1:]):
-            return _side_by_side((top, other), sentence_of)
+        metric = table.terms(top.metric)
+        picked: dict[str, Fact] = {}
+        for m in query.mentions:
+            f = next((f for f, _ in scored if f.kind == top.kind and (f.metric == top.metric or metric & table.terms(f.metric))
+                      and (m.entity == f.entity or table.affinity(m.entity, f.entity) > 0)), None)
+            if f is not None:
+                picked.setdefault(f.entity, f)
+        if len(picked) >= 2:
+            return _side_by_side(tuple(picked.values()), sentence_of)
     if op in ("compare", "total") and ranked:
         draft = _several(query, [f for f, _ in ranked], op, table, sentence_of)
         if draft is not None:

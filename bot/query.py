@@ -107,6 +107,7 @@ _TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|whe
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
+_SMALLTALK_LEAD = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|cool|great|nice|hi|hello|hey)\b(?:\s+(?:so much|a lot|you|there))?[\s,!.;:-]+(?:and\s+|so\s+|now\s+)?(?=\w)", re.I)
 _SMALLTALK = {kind: re.compile(rf"^\W*(?:{'|'.join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))})(?:\s+(?:you|bot|so much|again|there|all))*\W*$", re.I)
               for kind, phrases in SMALLTALK.items()}
 
@@ -183,9 +184,13 @@ class Analyzer:
 
     def analyze(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Query:
         """The Query for a cleaned question; `history` holds (standalone question, answer text) pairs, oldest first."""
+        lead = _SMALLTALK_LEAD.match(question)
+        if lead and len(question[lead.end():].split()) >= 3:  # "Thanks, and how big was the fine?": the question after the courtesy
+            rest = question[lead.end():]
+            return replace(self.analyze(rest[0].upper() + rest[1:], history), asked=question)
         if kind := _smalltalk(question):  # "Hello!" mid-conversation is still a greeting, not a follow-up
             return Query(asked=question, text=question, own=question, standalone=question, smalltalk=kind)
-        turns = [(_searched(q), a) for q, a in history]
+        turns = [(_searched(q), a) for q, a in history if not _smalltalk(q)]  # "Thanks!" is nothing to follow up on
         resolved = resolve_followup(question, turns, self.lexicon)
         own, _, borrowed = resolved.partition(CONTEXT_MARK)
         borrowed = borrowed.rstrip("?").strip()

@@ -50,10 +50,12 @@ class Candidate:
 ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed")
 
 
-def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True) -> np.ndarray:
+def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
+                        table: bool = True) -> np.ndarray:
     """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
     row's probability, `row_stated` whether the best sentence states a row of the asked kind, and
-    `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft)."""
+    `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft). A
+    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -62,7 +64,7 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure), row_top, float(row_stated), float(reviewed)]])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed)]])
 
 
 class Reader:
@@ -98,7 +100,7 @@ class Reader:
         where = {self.index.sentence_at(f.doc_id, f.start) for f in stated or () if not query.figure_kinds or f.kind in query.figure_kinds}
         row_top = max((p for _, p in rows), default=0.0)
         reviewed = bool(ranked) and self.features.reviewed(self.index.sentences[ranked[0].sid].doc_id)
-        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where, reviewed):
+        if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where, reviewed, stated is not None):
             return self._refusal(query, ranked, "none")
         picked = [ranked[0]] + [c for c in ranked[1 : self.settings.max_sentences] if c.p >= EXTRA_PROBABILITY]
         picked = list({c.sid: c for c in picked if not self.features.traits(c.sid).heading or query.meta}.values()) or [ranked[0]]
@@ -109,17 +111,18 @@ class Reader:
             return self._refusal(query, ranked, "who" if query.kind == "who" else "which")
         if query.wants_date and not any(t.timed for t in traits):
             return self._refusal(query, ranked, "when")
-        if query.is_figure and stated is not None and not query.operation:
+        if query.is_figure and stated is not None:  # no skill computed it either
             if not where & set(sids):
                 return self._refusal(query, ranked, "figure")
         scores = tuple(next((c.p for c in ranked if c.sid == s), 1.0) for s in sids)
         return Draft("quote", sids=tuple(sids), scores=scores)
 
-    def answers(self, query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True) -> bool:
+    def answers(self, query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
+                table: bool = True) -> bool:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        x = answerable_features(query, ranked, row_top, row_stated, reviewed)
+        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table)
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
 
     def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:

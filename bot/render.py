@@ -16,6 +16,7 @@ from .draft import KINDS, Draft
 from .index import Index
 from .types import Citation, Quantity
 
+_MARKERS = re.compile(r"\s*\[[^\]]*\]")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _LARGER = {"difference": "a difference of", "total": "together", "ratio": "", "change": "a change of", "exchange": "an implied exchange rate of"}
 _REASONS = {
@@ -231,7 +232,7 @@ def _parts(d: Draft, w: _Writer, index: Index) -> None:
         if p.answerable:
             _write(p, w, index)
         else:
-            w.say(f"On “{q}” the article doesn't say.")
+            w.say(f"On “{_MARKERS.sub('', q).strip()}” the article doesn't say.")  # a reader's "[7]" is no citation
 
 
 def _possessive(name: str) -> str:

@@ -18,7 +18,7 @@ from .types import Fact
 
 MODEL_FILE = DATA / "rows.json"
 ROW_FEATURES = ("entity", "unnamed", "overlap", "coverage", "asked_coverage", "unmatched", "period_match", "period_conflict",
-                "kind_hint", "kind_conflict", "currency", "growth_unasked", "hedged", "reviewed")
+                "kind_hint", "kind_conflict", "currency", "growth_unasked", "hedged", "reviewed", "latest")
 
 
 def row_matrix(candidates: list[tuple[Fact, dict[str, float]]]) -> np.ndarray:

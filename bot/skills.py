@@ -163,9 +163,16 @@ class TableFigure:
     def run(self, query: Query, ctx: Context) -> Draft | None:
         scored = ctx.scored_rows(query)
         about = rows_asked(query, ctx.table, scored, ctx.rows.about)
-        if query.periods and about and about[0].period and not any(f.period and p.covers(f.period) for f in about for p in query.periods):
-            return table_draft(query, about, ctx.sentence_of)  # the periods the table holds, as a refusal
-        answered = {f.id for f in rows_asked(query, ctx.table, scored, ctx.rows.answer) if f.reviewed}
+        if query.periods:
+            # What the question asks about is ranked without its period; then whether the table holds that period.
+            undated = replace(query, periods=())
+            topic = rows_asked(undated, ctx.table, ctx.rows.score(undated, ctx.table, list(query.doc_ids) if query.doc_ids else None), ctx.rows.about)
+            if topic and topic[0].period:  # every row of that figure, however it scored: does the table hold the asked period?
+                same = [f for f in ctx.table.rows(query.doc_ids) if (f.doc_id, f.entity, f.metric) == (topic[0].doc_id, topic[0].entity, topic[0].metric)]
+                if not any(f.period and p.covers(f.period) for f in same for p in query.periods):
+                    return table_draft(query, same, ctx.sentence_of)  # the periods the table holds, as a refusal
+        answered = {f.id for f in rows_asked(query, ctx.table, scored, ctx.rows.answer) if f.reviewed
+                    and (not query.periods or not f.period or any(p.covers(f.period) for p in query.periods))}
         return table_draft(query, [f for f in about if f.id in answered], ctx.sentence_of)
 
 
@@ -194,7 +201,7 @@ class DatePremise:
         asked = next(p for p in query.periods if p.end_year is None and p.quarter is None and not p.open_ended)
         event = replace(ctx.analyzer.analyze(query.undated), kind="when", wants_date=True)
         ranked = ctx.reader.rank(event)
-        dated = ctx.reader.date_of(event, breadth=1)  # only the event's own best sentence may contradict the question
+        dated = ctx.reader.date_of(event)
         if dated is None or dated.period.year == asked.year and (asked.month is None or dated.period.month in (None, asked.month)):
             return None
         near = [c.sid for c in ranked[:DATE_NEIGHBOURS]]

@@ -56,7 +56,8 @@ def items_of(sets: list[str], texts: dict[str, str]) -> list[Item]:
                 g = u.gold
                 figures = list(g.get("figures") or []) + list(g.get("inputs") or [])
                 out.append(Item(f"{name}:{u.record_id}", u.question, list(history), u.answerable, M.reference_spans(texts, g.get("reference_contexts", [])), figures))
-                history.append((u.standalone, g.get("reference", "")))
+                # the turn's answer as the bot would give it: the article's sentences that answer it
+                history.append((u.standalone, " ".join(g.get("reference_contexts") or []) or g.get("reference", "")))
     return out
 
 

@@ -31,7 +31,7 @@ from bot import Bot, IndexBusyError, IndexCorruptError, IndexMissingError, Index
 from bot import index as index_mod
 from bot.config import DEFAULT_MODEL
 from bot.feedback import append_feedback, read_feedback
-from bot.index import CURRENT, LOCK, MANIFEST, build_index, load_index, staleness
+from bot.index import CURRENT, LOCK, MANIFEST, SHARED_MODELS, build_index, load_index, staleness
 from tests.conftest import CORPUS, ROOT
 from tests.test_robustness import FINE_Q, FIXED_ENV, assert_one_line_error, run_cli
 
@@ -221,7 +221,8 @@ def test_current_pointing_nowhere_is_a_missing_index(index_dir: Path, tmp_path: 
     (folder / CURRENT).write_text(pointer)
     with pytest.raises(IndexMissingError, match="python -m bot index"):
         load_index(folder, Settings())
-    assert staleness(CORPUS, folder, Settings()) == f"no index in {folder}"
+    reason = staleness(CORPUS, folder, Settings())
+    assert "no index" in reason and str(folder) in reason, reason  # a missing index, named by its folder
 
 
 def _foreign_model(folder: Path) -> None:
@@ -280,7 +281,7 @@ def test_two_processes_loading_a_stale_index_build_it_once(index_dir: Path, tmp_
     for p, (stdout, stderr) in zip(procs, outs, strict=True):
         assert p.returncode == 0, stderr[-2000:]
         assert "CNY 18.2 billion" in json.loads(stdout)["text"]
-    new = {p.name for p in folder.iterdir() if p.is_dir()} - {old}
+    new = {p.name for p in folder.iterdir() if p.is_dir()} - {old, SHARED_MODELS}
     assert len(new) == 1 and generation(folder).name in new, new  # one build, not two
     assert staleness(CORPUS, folder, Settings()) is None
 
@@ -413,10 +414,11 @@ def test_two_builds_at_once_corrupt_nothing(index_dir: Path, tmp_path: Path) -> 
 
     current = (folder / CURRENT).read_text().strip()
     assert current == max(built)  # the later build is current (generation names sort by build time)
-    generations = {p.name for p in folder.iterdir() if p.is_dir()}
+    generations = {p.name for p in folder.iterdir() if p.is_dir()} - {SHARED_MODELS}  # models/: the ONNX export they share
     assert current in generations and generations <= set(built), generations  # the first build's may stay as the previous one
     assert {p.name for p in folder.iterdir() if not p.is_dir()} == {CURRENT, LOCK}  # no CURRENT temp file
     assert not (folder / old).exists() and not crashed.exists() and not list(folder.glob(".tmp-*"))
+    assert not list((folder / SHARED_MODELS).glob(".tmp-*"))  # nor a half-written model export
     load_index(folder, Settings())
     assert staleness(CORPUS, folder, Settings()) is None
     assert answers_the_fine(Bot.load(CORPUS, folder))

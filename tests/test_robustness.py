@@ -41,8 +41,10 @@ def assert_safe(answer: dict[str, Any], question: str = "") -> None:
     assert isinstance(answer["answerable"], bool)
     bad = [(f["text"], f["status"]) for f in answer.get("figures") or [] if f["status"] not in SUPPORTED]
     assert not bad, f"unsupported figures {bad} in {answer['text']!r} (question {question!r})"
-    for c in answer.get("citations") or []:
-        assert f"[{c['n']}]" in answer["text"]
+    cited = {c["n"] for c in answer.get("citations") or []}
+    marked = {int(n) for n in re.findall(r"\[(\d+)\]", answer["text"])}
+    assert marked == cited, f"markers {sorted(marked)} but citations {sorted(cited)} in {answer['text']!r}"  # no marker without its citation
+    assert sorted(cited) == list(range(1, len(cited) + 1))
     assert not INJECTED_FIGURE.search(answer["text"]), f"the injected figure is stated: {answer['text']!r}"
     for key in ("text", "question", "standalone_question"):  # the answer can always be sent on as UTF-8
         (answer.get(key) or "").encode("utf-8")

@@ -198,10 +198,16 @@ _HOSTILE = st.lists(st.sampled_from([
 _TEXT = st.one_of(_ANY, _HOSTILE)
 
 _MD_SYNTAX = set("\\`*_[]#|~<>\"")
+# The answer's own markup: its frame, kind badge, citation chips, figure badges, notes and copy button;
+# every attribute value is a number or escaped text (no quote, no angle bracket).
 _ALLOWED_ANSWER_TAGS = re.compile(
-    r'<span class="badge-refusal">|<br>|<button class="cite-chip" value="\d+:\d+" title="[^"<>]*">|</button>'
-    r'|<div class="answer-meta">|</div>|<span class="fig fig-(?:ok|bad|warn)">|</span>'
+    r'<div class="answer">|<div class="answer-body">|<span class="badge badge-(?:refusal|correction)">|<br>'
+    r'|<button class="cite-chip" value="\d+:\d+" title="[^"<>]*">|</button>'
+    r'|<div class="answer-meta(?: figures)?">|</div>|<span class="fig fig-(?:ok|bad|warn|derived)"(?: title="[^"<>]*")?>|<span class="figs-checked">|</span>'
+    r'|<details class="answer-notes">|</details>|</?summary>|</?ul>|</?li>'
+    r'|<div class="answer-actions"><button class="copy-answer" value="[^"<>]*" title="[^"<>]*">'
 )
+_COPY_VALUE = re.compile(r'<button class="copy-answer" value="([^"<>]*)"')
 
 
 @settings(max_examples=300, deadline=None)
@@ -216,18 +222,23 @@ def test_escape_text_shows_exactly_the_text_and_no_markup(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=_TEXT, section=_TEXT, standalone=_TEXT, question=_TEXT, fig=_TEXT, status=st.one_of(st.sampled_from(["ok", "mismatch", "unsupported"]), _TEXT),
-       expected=_TEXT, note=_TEXT, answerable=st.booleans(), ns=st.lists(st.integers(0, 5), max_size=4))
-def test_answer_html_contains_only_its_own_tags(text, section, standalone, question, fig, status, expected, note, answerable, ns) -> None:  # noqa: ANN001
+@given(text=_TEXT, section=_TEXT, standalone=_TEXT, question=_TEXT, fig=_TEXT,
+       status=st.one_of(st.sampled_from(["ok", "derived", "mismatch", "unsupported", "over_precise"]), _TEXT),
+       expected=_TEXT, derivation=_TEXT, note=_TEXT, answerable=st.booleans(), ns=st.lists(st.integers(0, 5), max_size=4),
+       kind=st.one_of(st.sampled_from(["quote", "figure", "computed", "correction", "refusal", "gist", "title", "smalltalk", "llm"]), _TEXT))
+def test_answer_html_contains_only_its_own_tags(text, section, standalone, question, fig, status, expected, derivation, note, answerable, ns, kind) -> None:  # noqa: ANN001
     from bot.ui import answer_html, chat_messages
 
     cites = [{"n": n, "doc_id": "d", "section": section, "start": 0, "end": 1, "text": text, "score": 1.0} for n in sorted(set(ns))]
     body = text + "".join(f" [{n}]" for n in ns)
     answer = {"text": body, "citations": cites, "answerable": answerable, "question": question, "standalone_question": standalone,
-              "figures": [{"text": fig, "status": status, "expected": expected}], "notes": [note], "backend": "extractive"}
+              "figures": [{"text": fig, "status": status, "expected": expected, "derivation": derivation}], "notes": [note],
+              "backend": "extractive", "kind": kind}
     out = answer_html(answer, turn_id=7)
     rest = _ALLOWED_ANSWER_TAGS.sub("", out)
     assert "<" not in rest and ">" not in rest, out
+    (copied,) = _COPY_VALUE.findall(out)
+    assert html.unescape(copied) == body.strip()  # the copy button holds the answer's text, escaped, whole
     messages = chat_messages([{"id": 7, "question": question, "answer": answer}])
     assert "<" not in messages[0]["content"] and ">" not in messages[0]["content"]
     assert messages[1]["content"] == out
