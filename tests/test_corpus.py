@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.chunking import make_chunks, split_sentences
-from bot.text import sentence_spans
 from bot.corpus import load_corpus, parse_document
 from bot.errors import CorpusError
+from bot.text import sentence_spans
 
 from .conftest import CORPUS, DOC_ID
 
