@@ -135,12 +135,9 @@ def _chat(bot) -> int:  # noqa: ANN001 - a Bot
 
 
 def _facts_extract(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from .corpus import read_text
-    from .facts import draft_facts, facts_to_jsonl
-
-    from .facts import FactTable
+    from .facts import FactTable, draft_facts, facts_to_jsonl
     from .knowledge import draft_knowledge
 
     path = _document_path(args)

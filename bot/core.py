@@ -13,7 +13,6 @@ from pathlib import Path
 
 from .chunking import is_heading
 from .config import Settings
-from .d2q import QuestionVectors
 from .draft import Draft
 from .errors import HistoryError, IndexStaleError, InvalidQuestionError
 from .facts import FactTable
@@ -66,7 +65,7 @@ class Bot:
                                           people=knowledge.people)
         self.analyzer = Analyzer(self.lexicon, self.facts, _section_names(index.documents), self.retriever.in_vocabulary,
                                  {d: doc.text.lower() for d, doc in index.documents.items()} if len(index.documents) > 1 else {})
-        self.features = Features(index, self.facts, self.lexicon, knowledge.cause_cues, QuestionVectors.load(index))
+        self.features = Features(index, self.facts, self.lexicon, knowledge.cause_cues)
         sentence_model, self.rows, answerable = models or (Logistic.load(MODEL_FILE, FEATURES), RowModel.load(), Logistic.load(ANSWERABLE_FILE, ANSWERABLE_FEATURES))
         self.reader = Reader(index, self.retriever, self.features, sentence_model, self.settings, answerable)
         self.context = Context(index, self.facts, self.rows, self.analyzer, self.reader, self.draft)
@@ -126,7 +125,7 @@ class Bot:
         if self.llm is not None and turns and query.followup:
             condensed = self.llm.condense(q, turns)
             if condensed:
-                query = replace(self.analyzer.analyze(condensed), asked=q, followup=True, repeat=query.repeat)
+                query = replace(self.analyzer.analyze(condensed), asked=q, followup=True)
         return query
 
     def draft(self, query: Query) -> Draft:

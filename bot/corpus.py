@@ -59,15 +59,8 @@ def file_sha256(data: bytes) -> str:
 
 
 def corpus_fingerprint(corpus_dir: str | Path) -> dict[str, str]:
-    """sha256 of every document file by doc_id, and of its generated questions (which the index embeds):
-    what the index manifest records and compares."""
-    out = {}
-    for p in corpus_files(corpus_dir):
-        out[p.stem] = file_sha256(p.read_bytes())
-        questions = p.with_name(p.stem + ".questions.jsonl")
-        if questions.is_file():
-            out[p.stem + ".questions"] = file_sha256(questions.read_bytes())
-    return out
+    """sha256 of every document file, by doc_id: what the index manifest records and compares."""
+    return {p.stem: file_sha256(p.read_bytes()) for p in corpus_files(corpus_dir)}
 
 
 def load_corpus(corpus_dir: str | Path) -> list[Document]:

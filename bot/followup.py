@@ -145,26 +145,6 @@ def needs_rewrite(question: str, lexicon: Lexicon) -> bool:
     return len(words) <= _NAMELESS_WORDS and not lexicon.find(q)
 
 
-_BARE_WH = re.compile(r"^(?:who|whom|whose|what|when|where|why|how|which)(?:'s|’s|\s+(?:is|was|are|were|did|does|do|so|then|else|exactly))*\W*$", re.I)
-
-
-def asks_for_other(question: str, lexicon: Lexicon) -> bool:
-    """True for a follow-up that asks for something the last answer did not say ("And the risks?",
-    "What about Globex?", "Any downside?"); False for one that asks more about the same thing
-    ("When did he take over?", "Why?", "Which came first?"), which the same passage may well answer again."""
-    q = question.strip()
-    lead = _LEAD.match(q)
-    if lead:
-        q = q[lead.end():].strip(" ,")
-        if not _WH.match(q):
-            return True  # "And the risks?", "What about Globex?"; "And who is it meant for?" reads on
-    if _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE.sub("", q)) or _DEMONSTRATIVE_BARE.search(q) or _BARE_WH.match(q):
-        return False
-    if re.match(r"which\b", q, re.I):
-        return False  # "Which came first?" picks among what was just said
-    return len(re.findall(r"[\w'-]+", q)) <= _SHORT_WORDS and not lexicon.find(q)
-
-
 def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
     """The standalone question a follow-up means; a self-contained question comes back unchanged.
 

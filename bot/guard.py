@@ -23,7 +23,6 @@ from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 from .facts import FactTable, Mention, as_quantity, period_for
-from .text import sentence_spans
 from .knowledge import Knowledge
 from .quantity import (
     LOWER_BOUND,
@@ -38,6 +37,7 @@ from .quantity import (
     scale_of,
     value_relation,
 )
+from .text import sentence_spans
 from .types import Fact, FigureCheck, Quantity
 
 # Best first: how a figure's number stands to a row's (see quantity.value_relation).

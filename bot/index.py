@@ -2,7 +2,7 @@
 
 On-disk layout of `index/`:
     CURRENT            name of the generation in use (replaced atomically: the commit point)
-    <generation>/      manifest.json, store.json, chunks.faiss, sentences.npy, contexts.npy, bm25/, generated-question vectors
+    <generation>/      manifest.json, store.json, chunks.faiss, chunks.npy, sentences.npy, contexts.npy, bm25/
     models/<key>/      the ONNX export of the embedding model, shared by the generations built with it
     .lock              held while building, so two processes never build at once
 A build writes a new generation under a temporary name, renames it, then replaces CURRENT; a build
@@ -22,8 +22,8 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -32,10 +32,6 @@ import numpy as np
 from .chunking import context_texts, embedding_text, make_chunks, previous_ids, split_sentences
 from .config import Settings
 from .corpus import corpus_fingerprint, load_corpus
-from .d2q import RANGES_FILE as QUESTION_RANGES
-from .d2q import VECTORS_FILE as QUESTION_VECTORS
-from .d2q import build as build_questions
-from .doc2query import load_questions, questions_path
 from .embedding import ONNX_META_FILE, Encoder, OnnxEncoder, TorchEncoder, export_onnx, load_query_encoder, verify_onnx
 from .errors import BotError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import bm25_tokens
@@ -172,10 +168,9 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
         raise BotError(f"No sentences found in {corpus_dir}: add articles with text.")
 
     titles = {d.doc_id: d.title for d in docs}
-    generated = {d.doc_id: load_questions(questions_path(d.path), d.text) if questions_path(d.path).is_file() else {} for d in docs}
     reused = _reusable(index_dir, settings, fingerprint, docs, sentences)
     encoder, onnx_dir = _encoder(index_dir, settings, encoder, needed=any(d.doc_id not in reused for d in docs))
-    chunk_vecs, sent_vecs, ctx_vecs, question_vecs, question_ranges = _vectors(docs, sentences, chunks, titles, generated, reused, encoder)
+    chunk_vecs, sent_vecs, ctx_vecs = _vectors(docs, sentences, chunks, titles, reused, encoder)
     if reused:
         log.info("reused the vectors of %s; embedded %s", plural(len(reused), "unchanged document"), plural(len(docs) - len(reused), "new or changed document"))
 
@@ -185,10 +180,6 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     tmp.mkdir()
     try:
         _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, onnx_dir, settings, fingerprint, t0)
-        if len(question_vecs):
-            np.save(tmp / QUESTION_VECTORS, question_vecs)
-            (tmp / QUESTION_RANGES).write_text(json.dumps(question_ranges))
-            _add_to_manifest(tmp, (QUESTION_VECTORS, QUESTION_RANGES))
         final = index_dir / gen
         tmp.rename(final)
         _fsync_dir(index_dir)
@@ -273,13 +264,11 @@ class _DocVectors:
     sentences: np.ndarray
     contexts: np.ndarray
     chunks: np.ndarray
-    questions: np.ndarray
-    ranges: list[list[int]]  # per sentence of the document, relative to `questions`
 
 
 def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], docs: list[Document], sentences: list[Sentence]) -> dict[str, _DocVectors]:
-    """The vectors of the current generation's documents that are unchanged (same text, same questions,
-    same sentences, same settings), by doc_id; empty when there is no usable generation."""
+    """The vectors of the current generation's documents that are unchanged (same text, same sentences,
+    same settings), by doc_id; empty when there is no usable generation."""
     folder = _current_folder(index_dir)
     if folder is None:
         return {}
@@ -289,8 +278,6 @@ def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], 
             return {}
         store = json.loads((folder / "store.json").read_text())
         sv, cv, kv = (np.load(folder / n) for n in ("sentences.npy", "contexts.npy", CHUNK_VECTORS))
-        qv = np.load(folder / QUESTION_VECTORS) if (folder / QUESTION_VECTORS).is_file() else np.zeros((0, sv.shape[1]), dtype=np.float32)
-        ranges = json.loads((folder / QUESTION_RANGES).read_text()) if (folder / QUESTION_RANGES).is_file() else [[0, 0]] * len(sv)
     except (OSError, ValueError, KeyError):
         return {}
     then = manifest.get("corpus", {})
@@ -299,27 +286,22 @@ def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], 
         spans_now.setdefault(s.doc_id, []).append((s.start, s.end))
     out: dict[str, _DocVectors] = {}
     for d in docs:
-        key = (d.doc_id, d.doc_id + ".questions")
-        if any(fingerprint.get(k) != then.get(k) for k in key):
+        if fingerprint.get(d.doc_id) != then.get(d.doc_id):
             continue
         sids = [i for i, (doc, *_rest) in enumerate(store["sentences"]) if doc == d.doc_id]
         cids = [i for i, (doc, *_rest) in enumerate(store["chunks"]) if doc == d.doc_id]
         if [tuple(store["sentences"][i][2:4]) for i in sids] != spans_now.get(d.doc_id) or not sids:
             continue
-        lo = min((ranges[i][0] for i in sids if ranges[i][1] > ranges[i][0]), default=0)
-        hi = max((ranges[i][1] for i in sids), default=0)
-        out[d.doc_id] = _DocVectors(sv[sids], cv[sids], kv[cids], qv[lo:hi], [[a - lo, b - lo] if b > a else [0, 0] for a, b in (ranges[i] for i in sids)])
+        out[d.doc_id] = _DocVectors(sv[sids], cv[sids], kv[cids])
     return out
 
 
 def _vectors(docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], titles: dict[str, str],
-             generated: dict[str, dict], reused: dict[str, _DocVectors], encoder: Encoder | None) -> tuple:
-    """Sentence, context, chunk and generated-question vectors of the corpus: reused per unchanged document, else embedded."""
-    sent_parts, ctx_parts, chunk_parts, q_parts, q_ranges = [], [], [], [], []
-    offset = 0
+             reused: dict[str, _DocVectors], encoder: Encoder | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chunk, sentence and context vectors of the corpus: reused per unchanged document, else embedded."""
+    sent_parts, ctx_parts, chunk_parts = [], [], []
     for d in docs:
         sents = [s for s in sentences if s.doc_id == d.doc_id]
-        chs = [c for c in chunks if c.doc_id == d.doc_id]
         if not sents:
             continue
         if d.doc_id in reused:
@@ -327,22 +309,11 @@ def _vectors(docs: list[Document], sentences: list[Sentence], chunks: list[Chunk
             sent_parts.append(v.sentences)
             ctx_parts.append(v.contexts)
             chunk_parts.append(v.chunks)
-            q_parts.append(v.questions)
-            q_ranges += [[a + offset, b + offset] if b > a else [offset, offset] for a, b in v.ranges]
-            offset += len(v.questions)
             continue
         sent_parts.append(encoder.encode([s.text for s in sents]))
         ctx_parts.append(encoder.encode(context_texts(sents)))
-        chunk_parts.append(encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chs]))
-        qv, ranges = build_questions(sents, generated, encoder.encode)
-        if len(qv):
-            q_parts.append(qv)
-        q_ranges += [[a + offset, b + offset] for a, b in ranges]
-        offset += len(qv) if len(qv) else 0
-    dim = sent_parts[0].shape[1]
-    questions = [q for q in q_parts if len(q)]
-    return (np.vstack(chunk_parts).astype(np.float32), np.vstack(sent_parts).astype(np.float32), np.vstack(ctx_parts).astype(np.float32),
-            np.vstack(questions).astype(np.float32) if questions else np.zeros((0, dim), dtype=np.float32), q_ranges)
+        chunk_parts.append(encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chunks if c.doc_id == d.doc_id]))
+    return tuple(np.vstack(parts).astype(np.float32) for parts in (chunk_parts, sent_parts, ctx_parts))
 
 
 def _shared_onnx(encoder: TorchEncoder, index_dir: Path, settings: Settings) -> Path | None:
@@ -369,16 +340,6 @@ def _shared_onnx(encoder: TorchEncoder, index_dir: Path, settings: Settings) -> 
 def plural(n: int, noun: str) -> str:
     """ "1 document", "2 documents"."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-def _add_to_manifest(folder: Path, names: tuple[str, ...]) -> None:
-    """Record files written after the manifest in it (rewritten atomically, still last)."""
-    manifest = json.loads((folder / MANIFEST).read_text())
-    for name in names:
-        p = folder / name
-        manifest["files"][name] = {"size": p.stat().st_size, "sha256": _sha256(p)}
-        _fsync_file(p)
-    _write_atomic(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
 
 
 def _faiss_index(vecs: np.ndarray):  # noqa: ANN202 - faiss.Index

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .facts import FactTable, Mention
-from .followup import Lexicon, asks_for_other, resolve_followup
+from .followup import Lexicon, resolve_followup
 from .quantity import Period, find_periods, find_quantities
 from .resources import SMALLTALK
 from .text import CONTEXT_MARK
@@ -43,8 +43,6 @@ _ONE_PERSON = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|presiden
 _Q_HOW = re.compile(r"^(?:(?:and|so|but|then)\s+)?how\s+(?:did|does|do|is|are|was|were|can|could|will|would|has|have|should)\b(?![^?]*\b(?:compare[sd]?|differ\w*|similar|stack up|rank)\b)", re.I)
 _Q_WHY = re.compile(r"\bwhy\b|\bhow come\b|\bwhat (?:caused|led|drove|prompted|made)\b|\breasons?\b|\bmotivat", re.I)
 _WH_START = re.compile(r"^(?:(?:and|so|but|then)\s+)?(?:who|whom|whose|what|when|where|why|how|which)\b", re.I)
-# "What's the ultimate X?": a definition, "Y is the ultimate X" (the phrase is kept).
-_Q_DEFINITE = re.compile(r"^what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\s+the\s+((?:[a-z][\w-]*\s+){0,3}?([a-z][\w-]*))\s*(?:\b(?:of|in|for|at|on|to|that|which)\b[^?—]*|\b[a-z]+ing\b[^?—]*)?(?:\?|\s+—|$)", re.I)
 _Q_META = re.compile(r"\b(?:title|headline|heading|section|chapter|years?|period|horizon|cover)\b", re.I)
 _YES_NO = re.compile(r"^(?:so\s+)?(?:is|was|were|are|did|does|do|has|have|had|can|could)\b|\bright\s*\?$|\btrue\b", re.I)
 
@@ -126,7 +124,6 @@ class Query:
     wants_person: bool = False  # "Who runs ...?": one person, not a group or a company
     wants_date: bool = False
     yes_no: bool = False
-    defines: str = ""  # "What's the ultimate variable?": the phrase whose definition is asked
     meta: bool = False  # asks about headings, periods, sections
     gist: bool = False
     title: bool = False
@@ -157,7 +154,6 @@ class Query:
     undated: str = ""  # the question without the one year or month it names ("Why did X happen?" for "... in 2022?")
     sections: tuple[tuple[str, int, int], ...] = ()  # (doc_id, start, end) of sections named
     doc_ids: tuple[str, ...] | None = None
-    repeat: str = ""  # the last answer, when a follow-up asks for something else
     parts: tuple[Query, ...] = ()
     followup: bool = False
 
@@ -194,8 +190,7 @@ class Analyzer:
         resolved = resolve_followup(question, turns, self.lexicon)
         own, _, borrowed = resolved.partition(CONTEXT_MARK)
         borrowed = borrowed.rstrip("?").strip()
-        repeat = turns[-1][1] if turns and resolved != question and asks_for_other(question, self.lexicon) else ""
-        q = self._build(question, resolved, own.strip(), borrowed, repeat, followup=resolved != question)
+        q = self._build(question, resolved, own.strip(), borrowed, followup=resolved != question)
         scope = self._scope(q.names)
         if scope is None and q.followup and turns:  # a follow-up keeps the document of the turn before
             scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
@@ -205,17 +200,17 @@ class Analyzer:
             first = two.group(1).strip(" ,;:") + "?"
             rest = two.group(2)[0].upper() + two.group(2)[1:]
             second = resolve_followup(rest, [(first, "")], self.lexicon)
-            a, b = self._build(first, first, first, "", repeat), self._build(rest, second, second.partition(CONTEXT_MARK)[0], "", repeat)
+            a, b = self._build(first, first, first, ""), self._build(rest, second, second.partition(CONTEXT_MARK)[0], "")
             if a.is_figure and b.is_figure:
                 names = self.lexicon.find(second)
                 if len(names) == 1 and not _METRIC.search(second):
                     # "... and how many did X have?": the first part's question about X
                     swapped = resolve_followup(f"And {names[0][2]}?", [(first, "")], self.lexicon)
-                    b = replace(self._build(rest, swapped, swapped, "", repeat), asked=rest)
+                    b = replace(self._build(rest, swapped, swapped, ""), asked=rest)
                 q = replace(q, parts=(a, b))
         return q
 
-    def _build(self, asked: str, resolved: str, own: str, borrowed: str, repeat: str, followup: bool = False) -> Query:
+    def _build(self, asked: str, resolved: str, own: str, borrowed: str, followup: bool = False) -> Query:
         text = f"{own} {borrowed}".strip() if borrowed else resolved
         typed = own if _WH_START.match(own) else text  # a follow-up's own words decide its kind when they are a question
         kind = _kind(typed)
@@ -226,7 +221,6 @@ class Analyzer:
         periods = tuple(find_periods(text))
         names = tuple(dict.fromkeys(n for _, _, n in self.lexicon.find(text)))
         operation, events, unit = _operation(text, kind, len({m.entity for m in mentions}))
-        called = _Q_DEFINITE.match(own.strip()) if kind == "what" else None
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
         figures = tuple(find_quantities(text, list(periods)))
         down, up = bool(_DOWN.search(own)), bool(_UP.search(own))
@@ -234,7 +228,7 @@ class Analyzer:
             asked=asked, text=text, own=own, borrowed=borrowed, standalone=standalone, kind=kind,
             wants_name=bool(_Q_WHO.search(own) or _Q_WHICH_NAMED.search(own)), wants_person=bool(_ONE_PERSON.search(text)),
             wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
-            defines=called.group(1).strip() if called else "", meta=bool(_Q_META.search(text)),
+            meta=bool(_Q_META.search(text)),
             gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
             operation=operation, events=events, unit=unit,
             mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
@@ -248,7 +242,7 @@ class Analyzer:
             metric_terms=self.table.terms(_PER.sub(" ", bare)), metric_named=bool(_METRIC.search(text)),
             figure_kinds=_figure_kinds(text), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
             currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
-            sections=tuple(self._sections_named(text)), repeat=repeat, followup=followup,
+            sections=tuple(self._sections_named(text)), followup=followup,
         )  # fmt: skip
 
     def _scope(self, names: tuple[str, ...]) -> tuple[str, ...] | None:

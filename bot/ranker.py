@@ -1,10 +1,12 @@
 """The fitted sentence ranker: features for each candidate sentence, and a logistic model over them.
 
 `Features.of(query, found)` turns the retrieval's candidates into a feature matrix: the retrieval
-scores (`retrieval.py`), what the sentence holds of what the question asks for (a date for a
-when-question, a person for a who-question, a figure of the asked kind, a cause, a manner), the
-names and periods of the question it holds, and the similarity of the question to the questions
-generated for the sentence at build time (doc2query). The weights are fitted by `python -m
+scores (`retrieval.py`), where the sentence stands (a heading, one of the article's own questions),
+and what it holds of what the question asks for (a date for a when-question, a person for a
+who-question, a figure of the asked kind or a fact row, a cause, a manner); each retrieval score also
+as its gap to the best candidate. Features that did not help in cross-validation are left out
+(README: the names and periods of the question, definitions, repeats of the last answer, and the
+similarity to build-time generated questions). The weights are fitted by `python -m
 eval.fit` and read as a `model.Logistic` from `bot/data/sentences.json` (with what they were fitted on
 and their cross-validated scores); it gives each candidate a calibrated probability of being the
 answering sentence, and the refusal threshold comes from the same file. No weight here is set by hand.
@@ -34,13 +36,13 @@ MODEL_FILE = DATA / "sentences.json"
 FEATURES = (
     "dense", "dense_ctx", "dense_own", "dense_prev", "dense_next", "chunk", "chunk_top",
     "lexical", "lexical_ctx", "lexical_heading", "lexical_borrowed", "lexical_prev", "prev_question",
-    "heading", "question", "entity", "period_match", "period_conflict", "repeat", "defines", "d2q",
+    "heading", "question",
     "when_date", "when_time", "when_prev_date", "who_name", "who_person", "who_group",
     "figure_any", "figure_kind", "figure_row", "why_cause", "why_prev", "how_manner", "other_figure",
 )  # fmt: skip
 # Each of these also enters as its gap to the best candidate of the same question (0 for the best): a
 # pointwise model then sees how a sentence stands against its rivals (cross-validated top-1 0.669 -> 0.701).
-GAPS = ("dense", "dense_ctx", "dense_own", "dense_next", "dense_prev", "lexical", "lexical_ctx", "figure_row", "chunk", "d2q")
+GAPS = ("dense", "dense_ctx", "dense_own", "dense_next", "dense_prev", "lexical", "lexical_ctx", "figure_row", "chunk")
 FEATURES = FEATURES + tuple(f"{n}_gap" for n in GAPS)
 
 _CAPWORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]*[A-Za-z0-9]\b")
@@ -51,7 +53,6 @@ _WORD = re.compile(r"[A-Za-z0-9&-]+")
 class Traits:
     """What a sentence holds, whatever the question: computed once per sentence."""
 
-    years: frozenset[int]
     dated: bool  # a year or a month and year
     timed: bool  # a date, or a span of time ("four months")
     kinds: frozenset[str]  # kinds of the figures it states
@@ -67,11 +68,10 @@ class Traits:
 class Features:
     """Feature matrices for the candidates of one corpus."""
 
-    def __init__(self, index: Index, table: FactTable, lexicon: Lexicon, cause_cues: tuple[str, ...], d2q: object = None):
+    def __init__(self, index: Index, table: FactTable, lexicon: Lexicon, cause_cues: tuple[str, ...]):
         self.index = index
         self.table = table
         self.lexicon = lexicon
-        self.d2q = d2q  # doc2query vectors: sid -> matrix of generated-question vectors, or None
         self._cause = _cue_pattern(cause_cues)
         self._manner = _cue_pattern(MANNER_CUES)
         self._group = _cue_pattern(PEOPLE_WORDS, flags=0)
@@ -94,7 +94,7 @@ class Features:
         capitals = tuple(w for i, w in enumerate(_CAPWORD.findall(s.text)) if w not in NOT_NAMES and not (w.isupper() and len(w) <= 3))
         persons = frozenset(p for p in self.lexicon.persons if p in s.text)
         return Traits(
-            years=frozenset(p.year for p in periods if p.year), dated=any(p.year for p in periods),
+            dated=any(p.year for p in periods),
             timed=any(p.year for p in periods) or any(q.kind == "duration" for q in quantities),
             kinds=frozenset(q.kind for q in quantities), capitals=capitals, persons=persons, group=bool(self._group.search(s.text)),
             cause=bool(self._cause.search(s.text)), manner=bool(self._manner.search(s.text)),
@@ -109,13 +109,9 @@ class Features:
         cols: dict[str, np.ndarray] = {name: np.zeros(n) for name in FEATURES}
         for name, values in found.features.items():
             cols[name] = values
-        asked_names = {w.lower() for w in query.names}
-        asked_words = {w.lower() for w in _WORD.findall(query.text)}
-        asked_years = {p.year for p in query.periods if p.year}
+        asked_words = query.words
         kinds = query.figure_kinds or query.kind_hints
         row_of = self._row_scores(query, rows) if query.is_figure else {}
-        called = _called(query.defines) if query.defines else None
-        d2q = self.d2q(found.question_vector, sids) if self.d2q is not None else None
         for i, sid in enumerate(sids):
             s = self.index.sentences[sid]
             t = self.traits(sid)
@@ -125,17 +121,6 @@ class Features:
             if pt is not None and pt.question:  # the article asks the reader's question; this sentence answers it
                 cols["prev_question"][i] = cols["dense_prev"][i]
             cols["question"][i] = t.question
-            if asked_names:
-                around = f"{s.section} {self.index.sentences[prev].text if prev >= 0 else ''} {s.text}".lower()
-                cols["entity"][i] = sum(1 for nm in asked_names if nm in around) / len(asked_names)
-            if asked_years:
-                years = t.years | (pt.years if pt else frozenset())
-                cols["period_match"][i] = bool(years & asked_years)
-                cols["period_conflict"][i] = bool(t.years) and not (t.years & asked_years)
-            cols["repeat"][i] = bool(query.repeat) and s.text.strip() in query.repeat
-            cols["defines"][i] = called is not None and bool(called.search(s.text))
-            if d2q is not None:
-                cols["d2q"][i] = d2q[i]
             kind = query.kind
             if kind == "when" or query.wants_date:
                 cols["when_date"][i] = t.dated
@@ -175,9 +160,3 @@ class Features:
 def _cue_pattern(cues: tuple[str, ...], flags: int = re.I) -> re.Pattern[str]:
     words = sorted({c.strip() for c in cues if c.strip()}, key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", flags) if words else re.compile(r"(?!)")
-
-
-def _called(phrase: str) -> re.Pattern[str]:
-    """Sentences that say what is the X ("AI is the ultimate variable") or what the X is."""
-    p = re.escape(phrase).replace(r"\ ", r"\s+")
-    return re.compile(rf"\b(?:is|are|was|were)\s+(?:the|its|their)\s+{p}\b|^(?:the\s+)?{p}\s+(?:is|are|was|were)\b", re.I)

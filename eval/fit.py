@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -35,6 +35,15 @@ from .runner import ROOT, load_gold, units_of, write_atomic
 
 DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "offtopic")
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
+# Features left out together in the group ablation (a feature with its gap to the best candidate).
+FEATURE_GROUPS = {
+    "dense similarity": ("dense", "dense_ctx", "dense_own", "dense_prev", "dense_next", "dense_gap", "dense_ctx_gap", "dense_own_gap", "dense_next_gap", "dense_prev_gap"),
+    "lexical coverage": ("lexical", "lexical_ctx", "lexical_heading", "lexical_borrowed", "lexical_prev", "lexical_gap", "lexical_ctx_gap"),
+    "chunk rank": ("chunk", "chunk_top", "chunk_gap"),
+    "headings and the article's questions": ("heading", "question", "prev_question"),
+    "answer types (date, person, figure, cause, manner)": ("when_date", "when_time", "when_prev_date", "who_name", "who_person", "who_group", "figure_any",
+                                                           "figure_kind", "figure_row", "figure_row_gap", "why_cause", "why_prev", "how_manner", "other_figure"),
+}
 
 
 @dataclass
@@ -255,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
             cols = [c for c in base if c != j]
             ablation[name] = round(top1(sent_t, out_of_fold(sent_t, sent_c, args.folds, cols))[0], 4)
         cv["ablation_top1_without"] = ablation
+        groups = {}
+        for group, names in FEATURE_GROUPS.items():
+            cols = [c for c in base if FEATURES[c] not in names]
+            groups[group] = round(top1(sent_t, out_of_fold(sent_t, sent_c, args.folds, cols))[0], 4)
+        cv["ablation_groups_top1_without"] = groups
     _save(Path(args.out) / "sentences.json", FEATURES, sent_fit, {"refuse": refuse_t}, sets, cv)
     ans_cv = _fit_answerable(sent_all, sent_oof, queries, items, cand_sids, args, sets, [bots[c] for c in condition])
     cv["answerable"] = ans_cv
@@ -375,9 +389,13 @@ def _report(sets, rows_t, sent_t, row_c, row_cv, answer_t, answer_score, about_t
     lines += ["", "## Sentence ranker (`bot/data/sentences.json`)", "",
               f"{len(set(sent_t.question.tolist()))} questions, {len(sent_t.y)} candidates, {int(sent_t.y.sum())} positive. C = {cv['C']}; "
               f"cross-validated top-1 {cv['top1']:.3f} over the {cv['questions_with_a_positive_candidate']} questions with a positive candidate "
-              f"({cv['hit1_over_answerable']} over all {cv['answerable_with_references']} answerable); refusal threshold {cv and sent_fit and ''}"
-              f"F1 {cv['refuse_f1']:.3f} (P {cv['refuse_precision']:.3f}, R {cv['refuse_recall']:.3f}).", "", "| feature | weight | CV top-1 without it |", "|---|---|---|"]
+              f"({cv['hit1_over_answerable']} over all {cv['answerable_with_references']} answerable). Its own refusal threshold (best probability), "
+              f"chosen for the most refusals gained minus answers lost: F1 {cv['refuse_f1']:.3f} (P {cv['refuse_precision']:.3f}, R {cv['refuse_recall']:.3f}); "
+              f"the answerability model: {cv.get('answerable')}.", "", "| feature | weight | CV top-1 without it |", "|---|---|---|"]
     lines += [f"| {n} | {w:+.3f} | {ablation.get(n, '') if ablation else ''} |" for n, w in zip(sent_t.names, sent_fit[2].coef_[0], strict=True)]
+    if cv.get("ablation_groups_top1_without"):
+        lines += ["", f"Leaving a group of features out (CV top-1 with all: {cv['top1']:.4f}):", "", "| left out | CV top-1 |", "|---|---|"]
+        lines += [f"| {g} | {v:.4f} |" for g, v in cv["ablation_groups_top1_without"].items()]
     return "\n".join(lines) + "\n"
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bot import Answer, InvalidQuestionError
-from bot.followup import asks_for_other
 
 from .conftest import assert_well_cited, lead
 
@@ -44,7 +43,6 @@ CITED_FIRST = [
     ("What is the title of the article?", "Twilight of an Empire"),
     ("What non-core asset did Alibaba sell?", "Intime Department Store"),
     ("How did Pinduoduo take on Alibaba?", "Like a nimble cavalry, it used"),  # how: a manner ("used", "by ...ing")
-    ("What's the ultimate variable?", "AI is the ultimate variable"),  # "X is the ultimate variable", not a mention
     ("What US policy clouded Alibaba Cloud's prospects?", "U.S. export restrictions"),  # "US" is "U.S.", not "us"
     ("What does the headline call the change Alibaba is going through?", "Twilight of an Empire"),
     ("Who is turning into the key 'arms dealer' of China's AI boom?", "Alibaba Cloud is becoming"),  # "Cloud" is new beside the topic's "Alibaba"
@@ -56,6 +54,7 @@ CITED_FIRST = [
 # its heading, a named person preferred) that the fitted ranker replaced, since they did not help the
 # held-out questions (README, "How an answer is made").
 KNOWN_MISSES = [
+    ("What's the ultimate variable?", "AI is the ultimate variable"),  # "Y is the X" was a feature that did not help in CV
     ("Who are the main competitors of Alibaba's international business?", "Its rivals are SHEIN and Temu"),
     ('What did the viral internal memo criticize?', 'sharply criticized a cultural shift'),
     ('Who responded to the viral internal memo?', 'personal response from founder Jack Ma'),
@@ -355,7 +354,8 @@ def test_follow_up_rewrites(bot, turns, expected):
                  marks=pytest.mark.xfail(strict=True, reason="fitted ranker: repeating the last answer is no malus in the data")),
     pytest.param(["What's Alibaba's upside for investors?", "And the risks?"], "Its significant downside risks",
                  marks=pytest.mark.xfail(strict=True, reason="fitted ranker: repeating the last answer is no malus in the data")),
-    (["Where is Alibaba placing its future bets?", "What's the ultimate variable?"], "AI is the ultimate variable"),
+    pytest.param(["Where is Alibaba placing its future bets?", "What's the ultimate variable?"], "AI is the ultimate variable",
+                 marks=pytest.mark.xfail(strict=True, reason="'Y is the X' was a feature that did not help in cross-validation")),
 ])
 def test_a_follow_up_asking_for_something_else_does_not_repeat_the_last_answer(bot, turns, phrase):
     chat = bot.chat()
@@ -374,15 +374,6 @@ def test_a_follow_up_about_the_same_thing_may_quote_the_same_passage(bot, turns,
     chat = bot.chat()
     chat.ask(turns[0])
     assert phrase in chat.ask(turns[1]).citations[0].text
-
-
-@pytest.mark.parametrize("question,other", [
-    ("And the risks?", True), ("What about Tencent?", True), ("Any downside?", True), ("And for cloud?", True),
-    ("When did he take over?", False), ("Why?", False), ("Which came first?", False), ("And who is it meant to help?", False),
-    ("What was Pinduoduo's GMV in 2024?", False),
-])
-def test_which_follow_ups_ask_for_something_else(bot, question, other):
-    assert asks_for_other(question, bot.lexicon) is other
 
 
 @pytest.mark.parametrize("question,says", [
