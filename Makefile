@@ -84,5 +84,5 @@ test-llm: $(DEV) llm-setup  # the LLM backend against a real llama.cpp server: t
 	BOT_LLM_SERVER_PYTHON=$(LLM_VENV)/bin/python $(PY) -m eval.llm_run --out eval/reports/llm-run
 
 questions: $(RUNTIME) llm-setup  # regenerate the shipped article's build-time questions (llama-cpp-python from the cached wheel)
-	$(PIP_INSTALL) --find-links $(HOME)/.cache/article-bot/wheels llama-cpp-python
+	$(PIP_INSTALL) --find-links $(HOME)/.cache/article-bot/wheels llama-cpp-python==0.3.36
 	$(PY) -m bot questions corpus/twilight-of-an-empire-alibaba.txt

@@ -177,8 +177,9 @@ class Bot:
         passages = [(i + 1, self.index.sentences[c.sid].text) for i, c in enumerate(ranked)]
         given = {n for n, _ in passages}
         text, shown = "", 0
+        stream = self.llm.stream_answer(query.text, passages)
         try:
-            for delta in self.llm.stream_answer(query.text, passages):
+            for delta in stream:
                 text += delta
                 done = [m.end() for m in _SENTENCE_DONE.finditer(text)]
                 if not done or done[-1] <= shown:
@@ -196,6 +197,8 @@ class Bot:
         except LLMError as e:
             yield self._fallback(fallback, f"the LLM backend failed ({e})")
             return
+        finally:
+            stream.close()  # subtle: a stream left to the garbage collector can deadlock the HTTP client's pool later
         if is_dont_know(text):
             yield self._fallback(fallback, "the LLM found no answer in the passages")
             return
@@ -210,7 +213,8 @@ class Bot:
         if problems:
             return "the LLM's citations did not check out: " + "; ".join(problems)
         answer = self._answer(query, self._llm_draft(text, ranked, segments), backend="llm", repair_figures=False)  # judged as the LLM wrote it
-        bad = [f"{c.text} ({c.status})" for c in answer.figures if c.status not in ("ok", "derived")] + _unread_numbers(answer.text, answer.figures)
+        passages = " ".join(self.index.sentences[c.sid].text for c in ranked)
+        bad = [f"{c.text} ({c.status})" for c in answer.figures if c.status not in ("ok", "derived")] + _unread_numbers(answer.text, answer.figures, passages)
         return f"the LLM's answer stated figures the article does not support: {', '.join(bad)}" if bad else ""
 
     @staticmethod
@@ -285,12 +289,16 @@ def _section_names(documents: dict[str, Document]) -> dict[str, list[tuple[str, 
     return spans
 
 
-def _unread_numbers(text: str, checks: list[FigureCheck]) -> list[str]:
-    """Numbers in an LLM's text that the guard did not read ("1.82e10 yuan", "a third of"): not checkable, so not shown."""
+def _unread_numbers(text: str, checks: list[FigureCheck], passages: str = "") -> list[str]:
+    """Numbers in an LLM's text that the guard did not read ("1.82e10 yuan", "a third of"): not checkable, so
+    not shown; unless the passages say the same words ("one of two", "88VIP"), which is no figure of the LLM's."""
     covered = [(c.start, c.end) for c in checks] + [(p.start, p.end) for p in find_periods(text)]
     covered += [(m.start(), m.end()) for m in re.finditer(r"\[\d+(?:\s*[,-]\s*\d+)*\]", text)]
     out = []
     for m in _NUMBERISH.finditer(text):
+        words = re.search(r"\S*\s*\S*" + re.escape(m.group()) + r"\S*\s*\S*", text[max(0, m.start() - 20): m.end() + 20])
+        if words and words.group().strip(" .,;:[]0123456789") and words.group().strip(" .,;:") in passages:
+            continue
         if not any(s <= m.start() < e for s, e in covered):
             out.append(f"{text[max(0, m.start() - 10):m.end() + 10].strip()!r} (not a figure the guard can read)")
     return out
