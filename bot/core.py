@@ -291,7 +291,7 @@ def _section_names(documents: dict[str, Document]) -> dict[str, list[tuple[str, 
 
 def _unread_numbers(text: str, checks: list[FigureCheck], passages: str = "") -> list[str]:
     """Numbers in an LLM's text that the guard did not read ("1.82e10 yuan", "a third of"): not checkable, so
-    not shown; unless the passages say the same words ("one of two", "88VIP"), which is no figure of the LLM's."""
+    not shown; unless the passages say the same words ("one of two", "a 5G plan"), which is no figure of the LLM's."""
     covered = [(c.start, c.end) for c in checks] + [(p.start, p.end) for p in find_periods(text)]
     covered += [(m.start(), m.end()) for m in re.finditer(r"\[\d+(?:\s*[,-]\s*\d+)*\]", text)]
     out = []

@@ -255,7 +255,8 @@ def _encoder(index_dir: Path, settings: Settings, given: Encoder | None, needed:
         except Exception as e:  # a damaged export is made again below
             log.info("the shared ONNX export in %s is unusable (%s); exporting again", shared, e)
     encoder = given or TorchEncoder(settings.model)
-    onnx_dir = _shared_onnx(encoder, index_dir, settings) if settings.use_onnx and isinstance(encoder, TorchEncoder) else None
+    torch_encoder = getattr(encoder, "inner", encoder)  # a wrapper (the bench's timing one) exports what it wraps
+    onnx_dir = _shared_onnx(torch_encoder, index_dir, settings) if settings.use_onnx and isinstance(torch_encoder, TorchEncoder) else None
     return encoder, onnx_dir
 
 

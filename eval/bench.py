@@ -157,13 +157,22 @@ def current_generation(index_dir: Path) -> Path:
     return index_dir / (index_dir / "CURRENT").read_text().strip()
 
 
+def onnx_folder(index_dir: Path) -> Path:
+    """Where the current generation's ONNX export lies: the shared `models/<key>/`, or (older indexes) the generation."""
+    gen = current_generation(index_dir)
+    rel = json.loads((gen / "manifest.json").read_text()).get("onnx_dir")
+    return (gen / rel).resolve() if rel else gen
+
+
 def index_sizes(index_dir: Path) -> dict:
     gen = current_generation(index_dir)
     files = {p.relative_to(gen).as_posix(): p.stat().st_size for p in gen.rglob("*") if p.is_file()}
+    onnx = onnx_folder(index_dir)
+    export = {p.name: p.stat().st_size for p in onnx.iterdir() if p.is_file() and p.name in ONNX_EXPORT_FILES} if onnx.is_dir() else {}
     data = {k: v for k, v in files.items() if k not in ONNX_EXPORT_FILES}
     return {
         "data_bytes": sum(data.values()),
-        "onnx_export_bytes": sum(v for k, v in files.items() if k in ONNX_EXPORT_FILES),
+        "onnx_export_bytes": sum(export.values()),  # shared by every generation of the index
         "files": dict(sorted(data.items(), key=lambda kv: -kv[1])),
     }
 
@@ -1193,7 +1202,7 @@ def main(argv=None) -> int:
 
         # embedding
         la = loadavg()
-        onnx_encoder = OnnxEncoder(current_generation(index_dir))
+        onnx_encoder = OnnxEncoder(onnx_folder(index_dir))
         report["embedding"] = section_embedding(onnx_encoder, torch_encoder, questions, rounds)
         report["embedding"]["loadavg"] = [la, loadavg()]
         del onnx_encoder
