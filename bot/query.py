@@ -143,7 +143,6 @@ class Query:
     periods: tuple[Period, ...] = ()
     figures: tuple[Quantity, ...] = ()  # figures the question itself states
     metric_terms: frozenset[str] = frozenset()
-    metric_named: bool = False
     figure_kinds: frozenset[str] = frozenset()  # figure kinds the words ask for unmistakably
     kind_hints: frozenset[str] = frozenset()
     currency: str = ""
@@ -239,7 +238,7 @@ class Analyzer:
             figure_roles=tuple((m.group(1).lower() if (m := _END_WORD.search(text[max(0, f.start - 8):f.start])) else "") for f in figures),
             undated=_undated(text, periods),
             direction="down" if down and not up else "up" if up and not down else "", than_at=text.lower().find(" than "),
-            metric_terms=self.table.terms(_PER.sub(" ", bare)), metric_named=bool(_METRIC.search(text)),
+            metric_terms=self.table.terms(_PER.sub(" ", bare)),
             figure_kinds=_figure_kinds(text), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
             currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
             sections=tuple(self._sections_named(text)), followup=followup,

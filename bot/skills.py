@@ -17,7 +17,6 @@ from .elapsed import elapsed_draft, order_draft
 from .facts import FactTable
 from .figures import derived_draft, premise_draft, rows_asked, table_draft
 from .index import Index
-from .quantity import find_periods
 from .query import Analyzer, Query
 from .reader import Reader
 from .rows import RowModel
@@ -284,6 +283,3 @@ SKILLS: tuple[Skill, ...] = (
     DatePremise(), RolePremise(), Title(), Gist(),
 )  # fmt: skip
 
-
-def has_dates(text: str) -> bool:
-    return bool(find_periods(text))
