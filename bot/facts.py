@@ -214,6 +214,15 @@ class FactTable:
         return [Mention(names[m.group().replace("’", "'")], m.start(), m.end()) for m in pattern.finditer(text)]
 
     @cached_property
+    def _by_term(self) -> dict[str, list[str]]:
+        """Row ids by the metric terms of their metric."""
+        out: dict[str, list[str]] = {}
+        for f in self.facts:
+            for t in self.metric_terms[f.id]:
+                out.setdefault(t, []).append(f.id)
+        return out
+
+    @cached_property
     def _latest(self) -> frozenset[str]:
         """Rows that are the latest of several periods of their entity and metric (what "now" asks for)."""
         groups: dict[tuple[str, str, str], list[Fact]] = {}
@@ -247,12 +256,16 @@ class FactTable:
         metric word with it, or is of the very entity named and of a kind the question hints at."""
         named = {m.entity for m in query.mentions}
         asked = query.metric_terms
-        rows = self.rows(doc_ids)
+        scope = set(doc_ids) if doc_ids is not None else None
+        # Only rows sharing a metric word or of an entity named can be candidates: found through the
+        # term and entity indexes, so a corpus of many documents costs no more than its matching rows.
+        ids = {i for t in asked for i in self._by_term.get(t, ())} | {f.id for e in named for f in self.by_entity.get(e, ())}
+        rows = [self.by_id[i] for i in ids if scope is None or self.by_id[i].doc_id in scope]
         # Metric words the question uses that some row's metric holds: a row lacking one of them is
         # about something else or broader ("AI revenue growth" is not plain "revenue growth").
         metric_words = asked & frozenset().union(*(self.metric_terms[f.id] for f in rows)) if rows else frozenset()
         out = []
-        for f in sorted(rows, key=lambda f: f.start):
+        for f in sorted(rows, key=lambda f: (f.doc_id, f.start)):
             entity = max((self.affinity(n, f.entity) for n in named), default=0.0)
             metric = self.metric_terms[f.id]
             overlap = len(asked & metric)

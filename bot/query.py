@@ -171,6 +171,7 @@ class Analyzer:
     vocabulary: object = None  # a callable term -> bool: does any document use this stemmed word
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> lower-cased text, for scoping by names
     _section_pattern: re.Pattern[str] | None = field(init=False, default=None)
+    _naming: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.sections:
@@ -251,10 +252,18 @@ class Analyzer:
             return None
         scope = set(self.documents)
         for name in names:
-            having = {d for d, text in self.documents.items() if re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", text)}
+            having = self._documents_naming(name)
             if having and having != set(self.documents):
                 scope &= having
         return tuple(sorted(scope)) if scope and scope != set(self.documents) else None
+
+    def _documents_naming(self, name: str) -> frozenset[str]:
+        """The documents whose text uses a name (computed once per name)."""
+        found = self._naming.get(name)
+        if found is None:
+            pattern = re.compile(rf"(?<![\w]){re.escape(name.lower())}(?![\w])")
+            found = self._naming[name] = frozenset(d for d, text in self.documents.items() if pattern.search(text))
+        return found
 
     def _sections_named(self, text: str) -> list[tuple[str, int, int]]:
         if self._section_pattern is None:
