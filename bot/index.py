@@ -282,15 +282,14 @@ def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], 
     except (OSError, ValueError, KeyError):
         return {}
     then = manifest.get("corpus", {})
-    spans_now: dict[str, list[tuple[int, int]]] = {}
-    for s in sentences:
-        spans_now.setdefault(s.doc_id, []).append((s.start, s.end))
+    spans_now = _by_doc((s.doc_id, (s.start, s.end)) for s in sentences)
+    sids_then = _by_doc((doc, i) for i, (doc, *_rest) in enumerate(store["sentences"]))
+    cids_then = _by_doc((doc, i) for i, (doc, *_rest) in enumerate(store["chunks"]))
     out: dict[str, _DocVectors] = {}
     for d in docs:
         if fingerprint.get(d.doc_id) != then.get(d.doc_id):
             continue
-        sids = [i for i, (doc, *_rest) in enumerate(store["sentences"]) if doc == d.doc_id]
-        cids = [i for i, (doc, *_rest) in enumerate(store["chunks"]) if doc == d.doc_id]
+        sids, cids = sids_then.get(d.doc_id, []), cids_then.get(d.doc_id, [])
         if [tuple(store["sentences"][i][2:4]) for i in sids] != spans_now.get(d.doc_id) or not sids:
             continue
         out[d.doc_id] = _DocVectors(sv[sids], cv[sids], kv[cids])
@@ -301,8 +300,9 @@ def _vectors(docs: list[Document], sentences: list[Sentence], chunks: list[Chunk
              reused: dict[str, _DocVectors], encoder: Encoder | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Chunk, sentence and context vectors of the corpus: reused per unchanged document, else embedded."""
     sent_parts, ctx_parts, chunk_parts = [], [], []
+    sents_of, chunks_of = _by_doc((s.doc_id, s) for s in sentences), _by_doc((c.doc_id, c) for c in chunks)
     for d in docs:
-        sents = [s for s in sentences if s.doc_id == d.doc_id]
+        sents = sents_of.get(d.doc_id, [])
         if not sents:
             continue
         if d.doc_id in reused:
@@ -313,8 +313,16 @@ def _vectors(docs: list[Document], sentences: list[Sentence], chunks: list[Chunk
             continue
         sent_parts.append(encoder.encode([s.text for s in sents]))
         ctx_parts.append(encoder.encode(context_texts(sents)))
-        chunk_parts.append(encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chunks if c.doc_id == d.doc_id]))
+        chunk_parts.append(encoder.encode([embedding_text(c, titles[c.doc_id]) for c in chunks_of.get(d.doc_id, [])]))
     return tuple(np.vstack(parts).astype(np.float32) for parts in (chunk_parts, sent_parts, ctx_parts))
+
+
+def _by_doc(pairs) -> dict:  # noqa: ANN001 - (doc_id, item) pairs
+    """Items grouped by document, in order: one pass, not one per document."""
+    out: dict[str, list] = {}
+    for doc_id, item in pairs:
+        out.setdefault(doc_id, []).append(item)
+    return out
 
 
 def _shared_onnx(encoder: TorchEncoder, index_dir: Path, settings: Settings) -> Path | None:

@@ -26,6 +26,13 @@ _REASONS = {
     "which": "The article doesn't say which.",
     "when": "The article doesn't say when.",
 }
+# Drafts that are the words below, then their quotes.
+_LEADS = {
+    "confirm": "Yes:",
+    "periods": "The article doesn't give this figure for {subject}; it gives it for other periods:",
+    "gist": "In the article's words:",
+    "title": "The article is titled:",
+}
 _SMALLTALK = {
     "greeting": "Hello! Ask me anything about {titles}; every answer quotes the article.",
     "thanks": "You're welcome. Ask another question about the article whenever you like.",
@@ -125,20 +132,11 @@ def _write(d: Draft, w: _Writer, index: Index) -> None:
         _order(d, w)
     elif kind == "correction":
         _correction(d, w)
-    elif kind == "confirm":
-        w.say("Yes:")
-        w.quotes(d.sids)
-    elif kind == "periods":
-        w.say(f"The article doesn't give this figure for {d.subject}; it gives it for other periods:")
+    elif kind in _LEADS:
+        w.say(_LEADS[kind].format(subject=d.subject))
         w.quotes(d.sids)
     elif kind == "refusal":
         _refusal(d, w)
-    elif kind == "gist":
-        w.say("In the article's words:")
-        w.quotes(d.sids)
-    elif kind == "title":
-        w.say("The article is titled:")
-        w.quotes(d.sids)
     elif kind == "smalltalk":
         titles = " and ".join(f"“{doc.title}”" for doc in index.documents.values()) or "the article"
         w.say(_SMALLTALK.get(d.smalltalk, _SMALLTALK["ack"]).format(titles=titles))
