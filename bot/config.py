@@ -37,6 +37,8 @@ class Settings:
     """Everything that changes what the bot builds or answers. Pass it explicitly; there is no global."""
 
     model: str = DEFAULT_MODEL
+    # Fine-tune the model at build time on the corpus's generated questions (adapt.py), when it has any.
+    adapt: bool = True
     chunk_words: int = DEFAULT_CHUNK_WORDS
     chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
     candidates: int = DEFAULT_CANDIDATES
@@ -66,7 +68,7 @@ class Settings:
 
     def index_key(self) -> dict[str, Any]:
         """The settings an index depends on; a change in any of them makes the index stale."""
-        return {"model": self.model, "chunk_words": self.chunk_words, "chunk_overlap": self.chunk_overlap}
+        return {"model": self.model, "chunk_words": self.chunk_words, "chunk_overlap": self.chunk_overlap, "adapt": self.adapt}
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed."""

@@ -3,7 +3,8 @@
 On-disk layout of `index/`:
     CURRENT            name of the generation in use (replaced atomically: the commit point)
     <generation>/      manifest.json, store.json, chunks.faiss, chunks.npy, sentences.npy, contexts.npy, bm25/
-    models/<key>/      the ONNX export of the embedding model, shared by the generations built with it
+    models/<key>/      the ONNX export of the embedding model (as adapted to the corpus, adapt.py), shared
+                       by the generations built with it
     .lock              held while building, so two processes never build at once
 A build writes a new generation under a temporary name, renames it, then replaces CURRENT; a build
 killed midway leaves the previous generation whole and in use. The manifest records the format
@@ -29,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from . import adapt
 from .chunking import context_texts, embedding_text, make_chunks, previous_ids, split_sentences
 from .config import Settings
 from .corpus import corpus_fingerprint, load_corpus
-from .embedding import ONNX_META_FILE, Encoder, OnnxEncoder, TorchEncoder, export_onnx, load_query_encoder, verify_onnx
+from .embedding import ONNX_META_FILE, Encoder, OnnxEncoder, TorchEncoder, export_onnx, load_query_encoder, resolve_model, verify_onnx
 from .errors import BotError, IndexBusyError, IndexCorruptError, IndexMissingError, IndexStaleError
 from .text import bm25_tokens
 from .types import Chunk, Document, Section, Sentence
@@ -124,7 +126,17 @@ def staleness(corpus_dir: str | Path, index_dir: str | Path, settings: Settings)
     if now != then:
         changed = sorted(set(now) ^ set(then)) + sorted(k for k in set(now) & set(then) if now[k] != then[k])
         return f"corpus changed since the index was built ({', '.join(changed)})"
+    if manifest.get("adapted") != _adaptation_key(_adaptation(load_corpus(corpus_dir), settings)):
+        return "the corpus's generated questions changed since the index was built"
     return None
+
+
+def _adaptation(docs: list[Document], settings: Settings) -> adapt.Plan | None:
+    return adapt.plan(docs, settings.model) if settings.adapt else None
+
+
+def _adaptation_key(p: adapt.Plan | None) -> str | None:
+    return p.key if p is not None else None
 
 
 def build_index(corpus_dir: str | Path, index_dir: str | Path, settings: Settings, encoder: TorchEncoder | None = None, force: bool = True) -> Path:
@@ -168,8 +180,10 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
         raise BotError(f"No sentences found in {corpus_dir}: add articles with text.")
 
     titles = {d.doc_id: d.title for d in docs}
-    reused = _reusable(index_dir, settings, fingerprint, docs, sentences)
-    encoder, onnx_dir = _encoder(index_dir, settings, encoder, needed=any(d.doc_id not in reused for d in docs))
+    # A given encoder (the bench's timing wrapper) is used as it is, without adaptation.
+    adaptation = _adaptation(docs, settings) if encoder is None else None
+    reused = _reusable(index_dir, settings, fingerprint, docs, sentences, _adaptation_key(adaptation))
+    encoder, onnx_dir = _encoder(index_dir, settings, encoder, needed=any(d.doc_id not in reused for d in docs), adaptation=adaptation)
     chunk_vecs, sent_vecs, ctx_vecs = _vectors(docs, sentences, chunks, titles, reused, encoder)
     if reused:
         log.info("reused the vectors of %s; embedded %s", plural(len(reused), "unchanged document"), plural(len(docs) - len(reused), "new or changed document"))
@@ -179,7 +193,7 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     tmp = index_dir / f".tmp-{gen}"
     tmp.mkdir()
     try:
-        _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, onnx_dir, settings, fingerprint, t0)
+        _write_generation(tmp, docs, sentences, chunks, chunk_vecs, sent_vecs, ctx_vecs, onnx_dir, settings, fingerprint, t0, _adaptation_key(adaptation))
         final = index_dir / gen
         tmp.rename(final)
         _fsync_dir(index_dir)
@@ -192,7 +206,8 @@ def _build_locked(corpus_dir: Path, index_dir: Path, settings: Settings, encoder
     return final
 
 
-def _write_generation(folder: Path, docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], chunk_vecs: np.ndarray, sent_vecs: np.ndarray, ctx_vecs: np.ndarray, onnx_dir: Path | None, settings: Settings, fingerprint: dict[str, str], t0: float) -> None:
+def _write_generation(folder: Path, docs: list[Document], sentences: list[Sentence], chunks: list[Chunk], chunk_vecs: np.ndarray, sent_vecs: np.ndarray, ctx_vecs: np.ndarray, onnx_dir: Path | None, settings: Settings, fingerprint: dict[str, str], t0: float,
+                      adapted: str | None = None) -> None:
     import bm25s
     import faiss
 
@@ -220,6 +235,7 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
     manifest = {
         "format_version": FORMAT_VERSION,
         "settings": settings.index_key(),
+        "adapted": adapted,  # the key of the adapted model (adapt.py), None for the base model
         "dim": int(chunk_vecs.shape[1]),
         "faiss": "hnsw" if len(chunks) >= HNSW_MIN_CHUNKS else "flat_ip",
         "onnx": onnx_dir is not None,
@@ -238,26 +254,35 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
             _fsync_file(p)
 
 
-def _onnx_key(settings: Settings) -> str:
-    return hashlib.sha256(json.dumps([settings.model, _version("torch"), _version("sentence-transformers"), _version("onnxruntime")]).encode()).hexdigest()[:16]
+def _onnx_key(settings: Settings, adapted: str | None = None) -> str:
+    parts = [settings.model, _version("torch"), _version("sentence-transformers"), _version("onnxruntime")] + ([adapted] if adapted else [])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
-def _encoder(index_dir: Path, settings: Settings, given: Encoder | None, needed: bool) -> tuple[Encoder | None, Path | None]:
+def _encoder(index_dir: Path, settings: Settings, given: Encoder | None, needed: bool, adaptation: adapt.Plan | None = None) -> tuple[Encoder | None, Path | None]:
     """The encoder a build embeds with, and the shared ONNX export its generation uses.
 
     An export made (and checked against sentence-transformers) by an earlier build serves the build
     too, so adding an article neither imports torch nor exports again; without one, sentence-transformers
-    embeds and the export is made."""
-    shared = index_dir / SHARED_MODELS / _onnx_key(settings)
+    embeds (with the model adapted to the corpus, trained or read from its cache) and the export is made."""
+    key = _onnx_key(settings, _adaptation_key(adaptation))
+    shared = index_dir / SHARED_MODELS / key
     if settings.use_onnx and given is None and (shared / ONNX_META_FILE).is_file():
         try:
             return (OnnxEncoder(shared) if needed else None), shared
         except Exception as e:  # a damaged export is made again below
             log.info("the shared ONNX export in %s is unusable (%s); exporting again", shared, e)
-    encoder = given or TorchEncoder(settings.model)
+    encoder = given or TorchEncoder(_model_path(settings, adaptation))
     torch_encoder = getattr(encoder, "inner", encoder)  # a wrapper (the bench's timing one) exports what it wraps
-    onnx_dir = _shared_onnx(torch_encoder, index_dir, settings) if settings.use_onnx and isinstance(torch_encoder, TorchEncoder) else None
+    onnx_dir = _shared_onnx(torch_encoder, index_dir, key) if settings.use_onnx and isinstance(torch_encoder, TorchEncoder) else None
     return encoder, onnx_dir
+
+
+def _model_path(settings: Settings, adaptation: adapt.Plan | None) -> str:
+    """The model a build embeds with: the one adapted to the corpus, or the configured one."""
+    if adaptation is None:
+        return settings.model
+    return str(adapt.adapted_model(adaptation, resolve_model(settings.model)))
 
 
 @dataclass
@@ -267,15 +292,17 @@ class _DocVectors:
     chunks: np.ndarray
 
 
-def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], docs: list[Document], sentences: list[Sentence]) -> dict[str, _DocVectors]:
+def _reusable(index_dir: Path, settings: Settings, fingerprint: dict[str, str], docs: list[Document], sentences: list[Sentence],
+              adapted: str | None = None) -> dict[str, _DocVectors]:
     """The vectors of the current generation's documents that are unchanged (same text, same sentences,
-    same settings), by doc_id; empty when there is no usable generation."""
+    same settings, same adapted model), by doc_id; empty when there is no usable generation."""
     folder = _current_folder(index_dir)
     if folder is None:
         return {}
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
-        if manifest.get("format_version") != FORMAT_VERSION or manifest.get("settings") != settings.index_key() or not (folder / CHUNK_VECTORS).is_file():
+        if (manifest.get("format_version") != FORMAT_VERSION or manifest.get("settings") != settings.index_key() or manifest.get("adapted") != adapted
+                or not (folder / CHUNK_VECTORS).is_file()):
             return {}
         store = json.loads((folder / "store.json").read_text())
         sv, cv, kv = (np.load(folder / n) for n in ("sentences.npy", "contexts.npy", CHUNK_VECTORS))
@@ -325,10 +352,9 @@ def _by_doc(pairs) -> dict:  # noqa: ANN001 - (doc_id, item) pairs
     return out
 
 
-def _shared_onnx(encoder: TorchEncoder, index_dir: Path, settings: Settings) -> Path | None:
+def _shared_onnx(encoder: TorchEncoder, index_dir: Path, key: str) -> Path | None:
     """The ONNX export of the model, shared by every generation of `index_dir` (`models/<key>/`): made once
-    per model and library versions, checked against sentence-transformers before each reuse."""
-    key = _onnx_key(settings)
+    per model (and adaptation) and library versions, checked against sentence-transformers before each reuse."""
     shared = index_dir / SHARED_MODELS / key
     if shared.is_dir() and verify_onnx(encoder, shared):
         return shared
@@ -415,7 +441,8 @@ def _load_generation(index_dir: Path, folder: Path | None, settings: Settings) -
         raise IndexStaleError(f"Index in {folder} was built with model {manifest['settings'].get('model')!r}, not {settings.model!r}: {FIX}.")
     try:
         onnx_folder = folder / manifest["onnx_dir"] if manifest.get("onnx_dir") else folder
-        encoder = load_query_encoder(onnx_folder, settings.model, settings.use_onnx and manifest.get("onnx", False))
+        model = str(adapt.CACHE_DIR / manifest["adapted"]) if manifest.get("adapted") else settings.model
+        encoder = load_query_encoder(onnx_folder, model, settings.use_onnx and manifest.get("onnx", False))
     except BotError:
         raise
     except Exception as e:

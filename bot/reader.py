@@ -46,16 +46,19 @@ class Candidate:
 
 
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
-# far ahead of the next it is, and how much of the question the corpus's words cover at all.
-ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed")
+# far ahead of the next it is, how much of the question the corpus's words cover at all, what of the
+# question's words the best passage lacks, and whether it holds what a who-, when- or figure question asks for.
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed",
+                       "uncovered_max", "uncovered_share", "uncovered_count", "wants_name", "wants_date", "top_names", "top_timed", "top_row")
 
 
 def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
-                        table: bool = True) -> np.ndarray:
+                        table: bool = True, uncovered: tuple[float, float, int] = (0.0, 0.0, 0)) -> np.ndarray:
     """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
     row's probability, `row_stated` whether the best sentence states a row of the asked kind, and
     `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft). A
-    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way."""
+    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way.
+    `uncovered` is `Retriever.uncovered` of the question's own words against the best sentence."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -64,7 +67,17 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed)]])
+    x = top.x
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed),
+                        *uncovered, float(query.wants_name), float(query.wants_date), x[FEATURES.index("who_name")], x[FEATURES.index("when_time")],
+                        x[FEATURES.index("figure_row")]]])
+
+
+def _what_is_missing(query: Query) -> str:
+    """What a refusal says the article does not give: whom, which one, when, or only that it does not say."""
+    if query.wants_name:
+        return "who" if query.kind == "who" else "which"
+    return "when" if query.wants_date else "none"
 
 
 class Reader:
@@ -101,7 +114,7 @@ class Reader:
         row_top = max((p for _, p in rows), default=0.0)
         reviewed = bool(ranked) and self.features.reviewed(self.index.sentences[ranked[0].sid].doc_id)
         if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where, reviewed, stated is not None):
-            return self._refusal(query, ranked, "none")
+            return self._refusal(query, ranked, _what_is_missing(query))
         picked = [ranked[0]] + [c for c in ranked[1 : self.settings.max_sentences] if c.p >= EXTRA_PROBABILITY]
         picked = list({c.sid: c for c in picked if not self.features.traits(c.sid).heading or query.meta}.values()) or [ranked[0]]
         sids = [c.sid for c in picked]
@@ -122,7 +135,8 @@ class Reader:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table)
+        uncovered = self.retriever.uncovered(query.own or query.text, ranked[0].sid) if ranked else (0.0, 0.0, 0)
+        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table, uncovered)
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
 
     def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:

@@ -92,6 +92,8 @@ class TwoParts:
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
         drafts = tuple((part.asked if i else part.text, ctx.answer(part)) for i, part in enumerate(query.parts))
+        if all(d.kind == "refusal" for _, d in drafts):  # neither part is answered: one refusal, not two
+            return drafts[0][1]
         return Draft("parts", parts=drafts, notes=tuple(n for _, d in drafts for n in d.notes))
 
 

@@ -53,10 +53,52 @@ def test_round_trip(index_dir: Path):
 def test_onnx_and_torch_vectors_agree(index_dir: Path):
     from bot.embedding import TorchEncoder
 
+    from bot import adapt
+
     idx = load_index(index_dir, Settings())
     texts = ["What share does Tencent Cloud hold?", "And Douyin's?"]
-    diff = np.abs(idx.encoder.encode(texts) - TorchEncoder().encode(texts)).max()
+    adapted = idx.manifest["adapted"]
+    assert adapted, "the shipped article has generated questions: its index uses the adapted model"
+    diff = np.abs(idx.encoder.encode(texts) - TorchEncoder(str(adapt.CACHE_DIR / adapted)).encode(texts)).max()
     assert diff < 1e-5
+    # the adapted model is not the base one
+    assert np.abs(idx.encoder.encode(texts) - TorchEncoder().encode(texts)).max() > 1e-3
+
+
+def test_a_corpus_without_generated_questions_uses_the_base_model(corpus_copy: Path, tmp_path: Path):
+    for p in corpus_copy.glob("*.questions.jsonl"):
+        p.unlink()
+    folder = tmp_path / "index"
+    build_index(corpus_copy, folder, Settings())
+    assert load_index(folder, Settings()).manifest["adapted"] is None
+    assert staleness(corpus_copy, folder, Settings()) is None
+
+
+def test_changed_generated_questions_make_the_index_stale(corpus_copy: Path, index_dir: Path, tmp_path: Path):
+    import shutil
+
+    folder = tmp_path / "index"
+    shutil.copytree(index_dir, folder)
+    assert staleness(corpus_copy, folder, Settings()) is None
+    path = next(corpus_copy.glob("*.questions.jsonl"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[1])
+    row["questions"] = row["questions"][:-1]
+    path.write_text("\n".join([lines[0], json.dumps(row), *lines[2:]]) + "\n", encoding="utf-8")
+    assert "generated questions changed" in (staleness(corpus_copy, folder, Settings()) or "")
+    assert staleness(corpus_copy, folder, Settings(adapt=False)) is not None  # the setting is part of the key
+
+
+def test_adaptation_batches_never_hold_a_sentence_or_question_twice():
+    import random
+
+    from bot.adapt import _batches
+
+    pairs = tuple((f"q{i % 7}-{i}", f"s{i % 5}") for i in range(40))
+    batches = _batches(pairs, 4, random.Random(0))
+    assert sorted(p for b in batches for p in b) == sorted(pairs)
+    for b in batches:
+        assert len({s for _, s in b}) == len(b) and len({q for q, _ in b}) == len(b) and len(b) <= 4
 
 
 def test_missing_index_is_built_and_logged(tmp_path: Path, caplog):
