@@ -71,7 +71,7 @@ def plan(docs: list[Document], model: str) -> Plan | None:
             pairs += [(q, doc.text[start:end]) for q in questions if q.strip()]
     if not pairs:
         return None
-    versions = [_version(n) for n in ("torch", "sentence-transformers", "transformers")]
+    versions = [package_version(n) for n in ("torch", "sentence-transformers", "transformers")]
     digest = hashlib.sha256(json.dumps([model, versions, RECIPE, pairs], ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
     return Plan(digest, tuple(pairs))
 
@@ -154,7 +154,8 @@ def _batches(pairs: tuple[tuple[str, str], ...], size: int, rng: random.Random) 
     return out
 
 
-def _version(dist: str) -> str | None:
+def package_version(dist: str) -> str | None:
+    """The installed version of a distribution, or None."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:

@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -242,7 +241,7 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
         "onnx_dir": os.path.relpath(onnx_dir, folder).replace(os.sep, "/") if onnx_dir is not None else None,
         "corpus": fingerprint,
         "counts": {"documents": len(docs), "sentences": len(sentences), "chunks": len(chunks)},
-        "versions": {name: _version(name) for name in ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "llama-index-core")},
+        "versions": {name: adapt.package_version(name) for name in ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "llama-index-core")},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - t0, 3),
         "files": files,
@@ -255,7 +254,7 @@ def _write_generation(folder: Path, docs: list[Document], sentences: list[Senten
 
 
 def _onnx_key(settings: Settings, adapted: str | None = None) -> str:
-    parts = [settings.model, _version("torch"), _version("sentence-transformers"), _version("onnxruntime")] + ([adapted] if adapted else [])
+    parts = [settings.model, adapt.package_version("torch"), adapt.package_version("sentence-transformers"), adapt.package_version("onnxruntime")] + ([adapted] if adapted else [])
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
@@ -506,10 +505,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None

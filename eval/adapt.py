@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from bot import adapt
     from bot.chunking import split_sentences
+    from bot.config import DEFAULT_MODEL
     from bot.corpus import load_corpus
     from bot.embedding import TorchEncoder, resolve_model
-    from bot.config import DEFAULT_MODEL
 
     docs = load_corpus(args.corpus)
     sentences = [s for d in docs for s in split_sentences(d)]

@@ -51,9 +51,8 @@ def test_round_trip(index_dir: Path):
 
 
 def test_onnx_and_torch_vectors_agree(index_dir: Path):
-    from bot.embedding import TorchEncoder
-
     from bot import adapt
+    from bot.embedding import TorchEncoder
 
     idx = load_index(index_dir, Settings())
     texts = ["What share does Tencent Cloud hold?", "And Douyin's?"]
