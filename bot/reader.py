@@ -46,19 +46,16 @@ class Candidate:
 
 
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
-# far ahead of the next it is, how much of the question the corpus's words cover at all, what of the
-# question's words the best passage lacks, and whether it holds what a who-, when- or figure question asks for.
-ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed",
-                       "uncovered_max", "uncovered_share", "uncovered_count", "wants_name", "wants_date", "top_names", "top_timed", "top_row")
+# far ahead of the next it is, and how much of the question the corpus's words cover at all.
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed")
 
 
 def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
-                        table: bool = True, uncovered: tuple[float, float, int] = (0.0, 0.0, 0)) -> np.ndarray:
+                        table: bool = True) -> np.ndarray:
     """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
     row's probability, `row_stated` whether the best sentence states a row of the asked kind, and
     `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft). A
-    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way.
-    `uncovered` is `Retriever.uncovered` of the question's own words against the best sentence."""
+    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -67,10 +64,7 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    x = top.x
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed),
-                        *uncovered, float(query.wants_name), float(query.wants_date), x[FEATURES.index("who_name")], x[FEATURES.index("when_time")],
-                        x[FEATURES.index("figure_row")]]])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed)]])
 
 
 def _what_is_missing(query: Query) -> str:
@@ -135,8 +129,7 @@ class Reader:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        uncovered = self.retriever.uncovered(query.own or query.text, ranked[0].sid) if ranked else (0.0, 0.0, 0)
-        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table, uncovered)
+        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table)
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
 
     def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:

@@ -15,10 +15,7 @@ import numpy as np
 
 from .config import Settings
 from .index import Index
-from .resources import METRIC_STOPWORDS
-from .text import PREFIX_CHARS, bm25_tokens, content_terms, match_keys, stem
-
-_MAGNITUDE = frozenset(stem(w) for w in METRIC_STOPWORDS)
+from .text import PREFIX_CHARS, bm25_tokens, content_terms, match_keys
 
 
 @dataclass(frozen=True)
@@ -132,21 +129,6 @@ class Retriever:
     def coverage(self, text: str, sid: int) -> float:
         """The idf-weighted share of the content words of `text` that sentence `sid` holds."""
         return float(self._lexical([sid], text, "")["lexical"][0])
-
-    def uncovered(self, text: str, sid: int) -> tuple[float, float, int]:
-        """What of the content words of `text` sentence `sid` (with the sentence before it and its heading)
-        lacks: the rarest missing word's idf as a share of the largest idf, the idf-weighted share missing,
-        and how many are missing. A question the article does not answer often names one thing the
-        nearest passage never mentions ("in 2021", "how old"). The words that only ask for a magnitude
-        ("how big", "how fast") are not counted: no passage states them."""
-        keys = [(t, t[:PREFIX_CHARS], self.idf(t)) for t in dict.fromkeys(bm25_tokens(text)) if t not in _MAGNITUDE]
-        have = self.sentence_terms(sid) | self.heading_terms(self.index.sentences[sid].section)
-        prev = self.index.previous[sid]
-        if prev >= 0:
-            have = have | self.sentence_terms(prev)
-        missing = [w for t, p, w in keys if t not in have and p not in have]
-        total = sum(w for _, _, w in keys)
-        return (max(missing) / self._max_idf if missing else 0.0), (sum(missing) / total if total else 0.0), len(missing)
 
     def _lexical(self, sids: list[int], own: str, borrowed: str) -> dict[str, np.ndarray]:
         """idf-weighted coverage of the question's terms: in the sentence, with the sentence before it, in its heading."""

@@ -298,8 +298,7 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
             where = {bot.index.sentence_at(f.doc_id, f.start) for f, x in bot.facts.candidates(q, any_entity=True)
                      if not x["growth_unasked"] and (not q.figure_kinds or f.kind in q.figure_kinds)}
             stated = ranked[0].sid in where
-        uncovered = bot.retriever.uncovered(q.own or q.text, ranked[0].sid)
-        rows.append(answerable_features(q, ranked, row_top, stated, bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id), True, uncovered)[0])
+        rows.append(answerable_features(q, ranked, row_top, stated, bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id))[0])
         labels.append(1.0 if items[int(qid)].answerable else 0.0)
         groups.append(items[int(qid)].group)
     at = Table(np.asarray(rows), np.asarray(labels), np.arange(len(labels)), groups, ANSWERABLE_FEATURES)
