@@ -56,6 +56,8 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-d.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-d
 	$(PY) -m eval --gold eval/heldout-e.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-e
 	$(PY) -m eval --gold eval/heldout-f.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-f
+	$(PY) -m eval --gold eval/heldout-g.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-g
+	$(PY) -m eval --gold eval/heldout-h.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-h
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation
