@@ -16,7 +16,7 @@ from .types import Fact, Quantity
 KINDS = {
     "quote": "quote", "figure": "figure", "computed": "computed", "compare": "figure", "order": "computed",
     "correction": "correction", "confirm": "correction", "periods": "refusal", "refusal": "refusal",
-    "gist": "gist", "title": "title", "smalltalk": "smalltalk", "parts": "quote", "llm": "llm",
+    "gist": "gist", "title": "title", "subtitle": "title", "smalltalk": "smalltalk", "parts": "quote", "llm": "llm",
 }  # fmt: skip
 
 

@@ -48,9 +48,11 @@ _YES_NO = re.compile(r"^(?:so\s+)?(?:is|was|were|are|did|does|do|has|have|had|ca
 
 _ASKS_TITLE = re.compile(
     r"\b(?:title|headline|called|named)\b[^?]*\b(?:article|piece|story|essay)\b|\b(?:article|piece)(?:'s)? (?:title|headline)\b"
+    r"|\b(?:article|piece|story|essay)\b[^?]*\b(?:called|named|titled)\s*[?.!]*$"
     r"|\bthe headline\s*(?:[?.!]|$)|\bthe headline (?:say|says|call|calls|read|reads|use|uses)\b",
     re.I,
 )
+_ASKS_SUBTITLE = re.compile(r"\b(?:subtitle|sub-title|subheading|sub-heading|tagline|strapline|standfirst)\b|\bline (?:under|below) the (?:title|headline)\b", re.I)
 _GIST_NOUN = r"(?:(?:main|central|key|core|overall|big)\s+(?:point|claim|argument|idea|message|thesis|takeaway|conclusion)s?|thesis|gist|summary|argument|takeaway)"
 _DOCUMENT = r"(?:article|piece|essay|story|text|author|writer)"
 _IN_ONE_LINE = r"(?:in|as)\s+(?:one|a single|a)\s+(?:line|sentence)"
@@ -127,6 +129,7 @@ class Query:
     meta: bool = False  # asks about headings, periods, sections
     gist: bool = False
     title: bool = False
+    subtitle: bool = False
     one_line: bool = False
     smalltalk: str = ""  # greeting, thanks, bye, ack
     operation: str = ""  # difference, ratio, total, compare, change, exchange, convert, elapsed, order
@@ -229,7 +232,7 @@ class Analyzer:
             wants_name=bool(_Q_WHO.search(own) or _Q_WHICH_NAMED.search(own)), wants_person=bool(_ONE_PERSON.search(text)),
             wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
             meta=bool(_Q_META.search(text)),
-            gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
+            gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), subtitle=bool(_ASKS_SUBTITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
             operation=operation, events=events, unit=unit,
             mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
             persons=tuple(n for n in names if n in self.lexicon.persons),

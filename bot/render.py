@@ -105,7 +105,7 @@ def render(draft: Draft, index: Index) -> Rendered:
     out = Rendered()
     w = _Writer(index, out)
     docs = list(dict.fromkeys(index.sentences[s].doc_id for s in _all_sids(draft)))
-    if len(index.documents) > 1 and docs and draft.answerable and draft.kind not in ("title", "smalltalk"):
+    if len(index.documents) > 1 and docs and draft.answerable and draft.kind not in ("title", "subtitle", "smalltalk"):
         w.say("From " + " and ".join(f"“{index.documents[d].title}”" for d in docs) + ":")  # which article answers
     _write(draft, w, index)
     out.text = w.joined()
@@ -124,7 +124,7 @@ def answer_kind(draft: Draft) -> str:
 
 def _write(d: Draft, w: _Writer, index: Index) -> None:
     kind = d.kind
-    if kind in ("quote", "figure", "compare"):
+    if kind in ("quote", "figure", "compare", "subtitle"):  # a subtitle's line opens with "Subtitle:" itself
         w.quotes(d.sids, d.scores)
     elif kind == "computed":
         _computed(d, w)

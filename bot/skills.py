@@ -238,13 +238,18 @@ class RolePremise:
 
 
 class Title:
+    """The article's title line, or its subtitle when asked for one (none when the article has no subtitle)."""
+
     name = "title"
 
     def match(self, query: Query) -> bool:
-        return query.title
+        return query.title or query.subtitle
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
         doc_id = _best_document(query, ctx)
+        if query.subtitle:
+            sids = tuple(s.sid for s in ctx.index.sentences if s.doc_id == doc_id and s.section == "Subtitle" and not is_heading(s))
+            return Draft("subtitle", sids=sids) if sids else None
         title = next(s.sid for s in ctx.index.sentences if s.doc_id == doc_id)
         return Draft("title", sids=(title,))
 

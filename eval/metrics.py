@@ -467,7 +467,8 @@ def split_answer(text: str) -> list[AnswerSentence]:
     text = text or ""
 
     def add(segment: str, markers: list[int]) -> None:
-        parts = [p.strip() for p in _SENT_BOUNDARY.split(segment) if p.strip()]
+        # a fragment with no word in it (the full stop after a marker inside a sentence) is punctuation
+        parts = [p.strip() for p in _SENT_BOUNDARY.split(segment) if re.search(r"\w", p)]
         for p in parts[:-1] if markers else parts:
             out.append(AnswerSentence(p, []))
         if markers:

@@ -114,6 +114,18 @@ def test_a_one_line_gist_is_one_sentence(bot):
     assert a.text == "In the article's words: Alibaba's growth era is over. [1]"
 
 
+@pytest.mark.parametrize("question", ["whats this piece actually called?", "What is the article titled?", "What's the title of the article?"])
+def test_questions_about_the_title_quote_the_title_line(bot, question):
+    a = bot.ask(question)
+    assert a.kind == "title" and a.citations[0].section == "Title", a.text
+
+
+@pytest.mark.parametrize("question", ["what's the subtitle?", "What does the line under the headline say?"])
+def test_questions_about_the_subtitle_quote_it(bot, question):
+    a = bot.ask(question)
+    assert a.text.startswith("Subtitle: Why Alibaba's future is no longer about growth") and a.citations[0].section == "Subtitle", a.text
+
+
 @pytest.mark.parametrize("question,phrase", [
     ("What does the article say about Ant Group?", "Ant Group, the fintech titan"),
     ("What is the article's main argument about Alibaba Cloud?", "Alibaba Cloud"),

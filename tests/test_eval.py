@@ -160,6 +160,9 @@ def test_citations():
     assert not M.supports("Alibaba was fined in April 2021", cited[1])
     # a marker with no citation behind it is unsupported
     assert M.citation_scores("Text. [3]", cited).supported == 0
+    # markers inside a sentence leave its full stop behind: punctuation, not an unmarked sentence
+    inline = "The fine came first: April 2021 [1], and the reform March 2023 [2]. Quote one. [1]"
+    assert [s.markers for s in M.split_answer(inline)] == [[1], [2], [1]]
 
 
 # --------------------------------------------------------------------------------------------------
