@@ -33,7 +33,7 @@ import numpy as np
 from . import metrics as M
 from .runner import ROOT, load_gold, units_of, write_atomic
 
-DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "heldout-d", "heldout-e", "heldout-f", "offtopic")
+DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "heldout-d", "heldout-e", "heldout-f", "heldout-g", "heldout-h", "offtopic")
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 # Features left out together in the group ablation (a feature with its gap to the best candidate).
 FEATURE_GROUPS = {

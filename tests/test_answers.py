@@ -792,3 +792,13 @@ def test_a_question_in_two_parts_neither_answered_is_one_refusal(bot):
     a = bot.ask(q)
     assert a.kind == "refusal" and not a.answerable, (a.kind, a.text)
     assert a.text.count("doesn't say") == 1, a.text
+
+
+@pytest.mark.parametrize("question,kinds", [
+    ("How many members did the loyalty program have after they grew it?", {"count", "duration", "ordinal"}),
+    ("How many times bigger was the GMV?", {"multiple"}),
+    ("How many dollars was the fine?", {"money"}),
+    ("How fast did revenue grow?", {"percent", "percentage_points", "multiple"}),
+])
+def test_an_interrogative_naming_its_unit_decides_the_figure_kind(bot, question, kinds):
+    assert bot.analyze(question).figure_kinds == kinds
