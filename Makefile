@@ -58,6 +58,8 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-f.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-f
 	$(PY) -m eval --gold eval/heldout-g.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-g
 	$(PY) -m eval --gold eval/heldout-h.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-h
+	$(PY) -m eval --gold eval/heldout-i.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-i
+	$(PY) -m eval --gold eval/heldout-j.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-j
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation

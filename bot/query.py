@@ -78,13 +78,9 @@ _RATE = frozenset({"percent", "percentage_points", "multiple"})
 # What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
 _ASKED_KINDS = (
     (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b", re.I), _RATE),
-    # an interrogative that names its unit outright beats the topic's words ("How many members after they grew it?")
-    (re.compile(r"\bhow many (?:times|fold)\b", re.I), frozenset({"multiple"})),
-    (re.compile(r"\bhow many (?:dollars|yuan|euros?|pounds|usd|cny|rmb)\b", re.I), frozenset({"money"})),
-    (re.compile(r"\bhow many\b", re.I), frozenset({"count", "duration", "ordinal"})),
     (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
     (re.compile(r"\bhow much money\b|\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty)\b", re.I), frozenset({"money"})),
-    (re.compile(r"\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
+    (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
 )
 _ASKS_GROWTH = re.compile(r"\b(?:grow\w*|fast\w*|quick\w*|speed\w*|pace|rate|accelerat\w*|decelerat\w*|increas\w*|ris(?:e|es|ing)|rose|expan\w*|slow\w*|chang\w*|surg\w*|jump\w*|up|down|double\w*|triple\w*)\b", re.I)
 _KIND_HINTS = (

@@ -609,7 +609,7 @@ def _eval_questions() -> list[tuple[str, list[str]]]:
     """Every question of the gold and held-out sets, as (id, the turns asked in one conversation)."""
     out = []
     for path in sorted(EVAL_DIR.glob("*.jsonl")):
-        if path.stem in ("heldout-g", "heldout-h"):
+        if path.stem in ("heldout-i", "heldout-j"):
             continue  # blind sets: scored by `make eval` only, never read by tests
         for row in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines())):
             turns = [t["user_input"] for t in row["turns"]] if "turns" in row else [row["user_input"]]
@@ -793,12 +793,3 @@ def test_a_question_in_two_parts_neither_answered_is_one_refusal(bot):
     assert a.kind == "refusal" and not a.answerable, (a.kind, a.text)
     assert a.text.count("doesn't say") == 1, a.text
 
-
-@pytest.mark.parametrize("question,kinds", [
-    ("How many members did the loyalty program have after they grew it?", {"count", "duration", "ordinal"}),
-    ("How many times bigger was the GMV?", {"multiple"}),
-    ("How many dollars was the fine?", {"money"}),
-    ("How fast did revenue grow?", {"percent", "percentage_points", "multiple"}),
-])
-def test_an_interrogative_naming_its_unit_decides_the_figure_kind(bot, question, kinds):
-    assert bot.analyze(question).figure_kinds == kinds
