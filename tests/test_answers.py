@@ -792,4 +792,3 @@ def test_a_question_in_two_parts_neither_answered_is_one_refusal(bot):
     a = bot.ask(q)
     assert a.kind == "refusal" and not a.answerable, (a.kind, a.text)
     assert a.text.count("doesn't say") == 1, a.text
-
