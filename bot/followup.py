@@ -57,6 +57,7 @@ class Lexicon:
     names: tuple[str, ...]  # longest first
     persons: frozenset[str]
     common: frozenset[str] = frozenset()  # names that are also ordinary words of the corpus ("Cloud"/"cloud")
+    counts: dict[str, int] = field(default_factory=dict)  # how often the corpus uses each name
     _patterns: list[tuple[re.Pattern[str], dict[str, str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -97,7 +98,21 @@ class Lexicon:
         # The first word of a multi-word name stands for it in conversation ("Globex" for "Globex Cloud").
         names |= {n.split()[0] for n in list(names) if " " in n and n not in persons and n.split()[0][:1].isupper() and n.split()[0].lower() not in _NOT_NAMES}
         common = frozenset(n for n in names if n.lower() in lower)
-        return cls(tuple(sorted(names, key=lambda n: (-len(n), n))), frozenset(persons), common)
+        return cls(tuple(sorted(names, key=lambda n: (-len(n), n))), frozenset(persons), common, dict(counts))
+
+    def closest(self, word: str) -> str | None:
+        """The one-word name a reader most likely meant by a word the corpus does not use: one the word
+        begins ("ali"), or one a slip of a letter or two away ("Alibab", "Pinduodou"); the corpus's most
+        used such name, or None."""
+        key = word.lower()
+        if len(key) < 3:
+            return None
+        singles = [n for n in self.names if " " not in n and n.isalpha() and n not in self.common]
+        found = [n for n in singles if n.lower().startswith(key)]
+        if not found and len(key) >= 5:
+            most = 1 if len(key) < 8 else 2
+            found = [n for n in singles if abs(len(n) - len(key)) <= most and edit_distance(key, n.lower()) <= most]
+        return max(found, key=lambda n: (self.counts.get(n, 0), -len(n), n)) if found else None
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Names in `text` (case-insensitive), longest match first, without overlaps, in text order."""
@@ -120,6 +135,20 @@ class Lexicon:
             if any(candidate.lower() == n.lower() for n in self.names):
                 return next(n for n in self.names if n.lower() == candidate.lower())
         return new
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance, a swap of two neighbouring letters counting one (optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
 
 
 def _trim(name: str) -> str:

@@ -106,6 +106,7 @@ _BEFORE_OR_AFTER = re.compile(r"^\s*(?:did|was|were|is|has|had)\s+(?P<a>.+?)\s+(
 _TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
+_SPELLABLE = re.compile(r"(?<![\w'’-])[A-Za-z]{3,}(?![\w-])")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _SMALLTALK_LEAD = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|cool|great|nice|hi|hello|hey)\b(?:\s+(?:so much|a lot|you|there))?[\s,!.;:-]+(?:and\s+|so\s+|now\s+)?(?=\w)", re.I)
 _SMALLTALK = {kind: re.compile(rf"^\W*(?:{'|'.join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))})(?:\s+(?:you|bot|so much|again|there|all))*\W*$", re.I)
@@ -175,6 +176,7 @@ class Analyzer:
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> lower-cased text, for scoping by names
     _section_pattern: re.Pattern[str] | None = field(init=False, default=None)
     _naming: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
+    _spelled: dict[str, str | None] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.sections:
@@ -190,7 +192,7 @@ class Analyzer:
         if kind := _smalltalk(question):  # "Hello!" mid-conversation is still a greeting, not a follow-up
             return Query(asked=question, text=question, own=question, standalone=question, smalltalk=kind)
         turns = [(_searched(q), a) for q, a in history if not _smalltalk(q)]  # "Thanks!" is nothing to follow up on
-        resolved = resolve_followup(question, turns, self.lexicon)
+        resolved = resolve_followup(self._respell(question), turns, self.lexicon)
         own, _, borrowed = resolved.partition(CONTEXT_MARK)
         borrowed = borrowed.rstrip("?").strip()
         q = self._build(question, resolved, own.strip(), borrowed, followup=resolved != question)
@@ -299,9 +301,25 @@ class Analyzer:
             if self.lexicon.find(word):
                 continue
             stems = bm25_tokens(word) + (bm25_tokens(word[:-1]) if word.endswith("s") and len(word) > 2 else [])  # "GMVs"
-            if stems and not any(self.vocabulary(t) for t in stems):
+            if stems and not any(self.vocabulary(t) for t in stems) and self._name_meant(word) is None:
                 out.append(word)
         return out
+
+    def _respell(self, text: str) -> str:
+        """The question with each word no document uses that stands for a corpus name ("ali's", "Alibab")
+        written as that name."""
+        return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)
+
+    def _name_meant(self, word: str) -> str | None:
+        """The name a word the corpus does not use stands for (`Lexicon.closest`), or None."""
+        from .text import bm25_tokens
+
+        key = word.lower()
+        if key not in self._spelled:
+            stems = bm25_tokens(key)
+            unused = self.vocabulary is not None and bool(stems) and not any(self.vocabulary(t) for t in stems)
+            self._spelled[key] = self.lexicon.closest(word) if unused else None
+        return self._spelled[key]
 
 
 _WORDS = re.compile(r"[A-Za-z0-9&'’-]+")

@@ -191,12 +191,15 @@ class UnknownNames:
 
 class DatePremise:
     """ "Why did X happen in 2022?" when the article dates X elsewhere: a "No" with the article's date.
-    Only when the question's year is in none of the passages that match the event best."""
+    Only when the question's year is in none of the passages that match the event, or the whole
+    question, best."""
 
     name = "date premise"
 
     def match(self, query: Query) -> bool:
-        return bool(query.undated) and not query.is_figure  # a figure for a period is the table's question
+        # Only a yes/no, why or how question takes its date for granted; in "What happened in 2021?" the
+        # date picks the events. A figure for a period is the table's question.
+        return bool(query.undated) and not query.is_figure and (query.yes_no or query.kind in ("why", "how"))
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
         asked = next(p for p in query.periods if p.end_year is None and p.quarter is None and not p.open_ended)
@@ -205,7 +208,7 @@ class DatePremise:
         dated = ctx.reader.date_of(event)
         if dated is None or dated.period.year == asked.year and (asked.month is None or dated.period.month in (None, asked.month)):
             return None
-        near = [c.sid for c in ranked[:DATE_NEIGHBOURS]]
+        near = [c.sid for c in ranked[:DATE_NEIGHBOURS]] + [c.sid for c in ctx.reader.rank(query)[:DATE_NEIGHBOURS]]
         near += [ctx.index.previous[s] for s in near if ctx.index.previous[s] >= 0] + [dated.date_sid, dated.event_sid]
         if any(str(asked.year) in ctx.index.sentences[s].text for s in near):
             return None
