@@ -626,7 +626,7 @@ def _eval_questions() -> list[tuple[str, list[str]]]:
     """Every question of the gold and held-out sets, as (id, the turns asked in one conversation)."""
     out = []
     for path in sorted(EVAL_DIR.glob("*.jsonl")):
-        if path.stem in ("heldout-i", "heldout-j", "heldout-k"):
+        if path.stem in ("heldout-i", "heldout-j", "heldout-k", "heldout-l", "heldout-m"):
             continue  # blind sets: scored by `make eval` only, never read by tests
         for row in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines())):
             turns = [t["user_input"] for t in row["turns"]] if "turns" in row else [row["user_input"]]
