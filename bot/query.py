@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from .facts import FactTable, Mention
 from .followup import Lexicon, resolve_followup
 from .quantity import Period, find_periods, find_quantities
-from .resources import SMALLTALK
+from .resources import PLACE_NAMES, SMALLTALK
 from .text import CONTEXT_MARK
 from .types import Quantity
 
@@ -76,11 +76,13 @@ _RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of
 _COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b", re.I)
 _RATE = frozenset({"percent", "percentage_points", "multiple"})
 # What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
+# The words that ask come before the metric's ("How many members after it grew?" asks for a count).
 _ASKED_KINDS = (
-    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b", re.I), _RATE),
-    (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
-    (re.compile(r"\bhow much money\b|\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty)\b", re.I), frozenset({"money"})),
+    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b|\bhow many (?:percentage )?points\b", re.I), _RATE),
+    (re.compile(r"\bhow much money\b", re.I), frozenset({"money"})),
     (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
+    (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
+    (re.compile(r"\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty)\b", re.I), frozenset({"money"})),
 )
 _ASKS_GROWTH = re.compile(r"\b(?:grow\w*|fast\w*|quick\w*|speed\w*|pace|rate|accelerat\w*|decelerat\w*|increas\w*|ris(?:e|es|ing)|rose|expan\w*|slow\w*|chang\w*|surg\w*|jump\w*|up|down|double\w*|triple\w*)\b", re.I)
 _KIND_HINTS = (
@@ -106,6 +108,7 @@ _BEFORE_OR_AFTER = re.compile(r"^\s*(?:did|was|were|is|has|had)\s+(?P<a>.+?)\s+(
 _TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(]?$")
 _SPELLABLE = re.compile(r"(?<![\w'’-])[A-Za-z]{3,}(?![\w-])")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _SMALLTALK_LEAD = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|cool|great|nice|hi|hello|hey)\b(?:\s+(?:so much|a lot|you|there))?[\s,!.;:-]+(?:and\s+|so\s+|now\s+)?(?=\w)", re.I)
@@ -163,6 +166,11 @@ class Query:
     @property
     def is_figure(self) -> bool:
         return self.kind == "figure"
+
+    @property
+    def answer_kinds(self) -> frozenset[str]:
+        """The figure kinds an answer may state: those the words ask for, and those they hint at."""
+        return self.figure_kinds | self.kind_hints
 
 
 @dataclass
@@ -296,14 +304,23 @@ class Analyzer:
             word = m.group()
             if any(s <= m.start() < e for s, e in periods) or _PERIODISH.fullmatch(word):
                 continue
-            if m.start() == 0 and "." not in word and not any(c.isupper() for c in word[1:]):
-                continue  # a capitalised first word is just the start of the question
-            if self.lexicon.find(word):
+            if _SENTENCE_START.search(question[: m.start()]) and "." not in word and not any(c.isupper() for c in word[1:]):
+                continue  # a capitalised first word is just the start of the question, or of one of its sentences
+            if self.lexicon.find(word) or self._place_known(word):
                 continue
             stems = bm25_tokens(word) + (bm25_tokens(word[:-1]) if word.endswith("s") and len(word) > 2 else [])  # "GMVs"
             if stems and not any(self.vocabulary(t) for t in stems) and self._name_meant(word) is None:
                 out.append(word)
         return out
+
+    def _place_known(self, word: str) -> bool:
+        """Whether a country's adjective or capital stands for a country some document names ("American": "U.S.")."""
+        from .text import bm25_tokens
+
+        for names in PLACE_NAMES:
+            if word in names:
+                return self.vocabulary is not None and any(self.vocabulary(t) for n in names if n != word for t in bm25_tokens(n))
+        return False
 
     def _respell(self, text: str) -> str:
         """The question with each word no document uses that stands for a corpus name ("ali's", "Alibab")

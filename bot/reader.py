@@ -47,15 +47,17 @@ class Candidate:
 
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
 # far ahead of the next it is, and how much of the question the corpus's words cover at all.
-ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed")
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed", "topic_top")
 
 
 def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
-                        table: bool = True) -> np.ndarray:
+                        table: bool = True, topic: float = 1.0) -> np.ndarray:
     """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
     row's probability, `row_stated` whether the best sentence states a row of the asked kind, and
     `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft). A
-    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way."""
+    corpus without any fact rows (`table` False) gives its figure questions no row evidence either way.
+    `topic` is how much of the question's own words other than names the best sentence holds (idf-weighted):
+    a sentence about the right company but not about what was asked of it."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -64,7 +66,7 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed)]])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed), topic]])
 
 
 def _what_is_missing(query: Query) -> str:
@@ -104,7 +106,7 @@ class Reader:
         ranked = self.rank(query, rows)
         # The article's own questions ("Why the sudden shift ...?") are never answers.
         ranked = [c for c in ranked if not self.features.traits(c.sid).question] or ranked
-        where = {self.index.sentence_at(f.doc_id, f.start) for f in stated or () if not query.figure_kinds or f.kind in query.figure_kinds}
+        where = {self.index.sentence_at(f.doc_id, f.start) for f in stated or () if not query.answer_kinds or f.kind in query.answer_kinds}
         row_top = max((p for _, p in rows), default=0.0)
         reviewed = bool(ranked) and self.features.reviewed(self.index.sentences[ranked[0].sid].doc_id)
         if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where, reviewed, stated is not None):
@@ -129,8 +131,12 @@ class Reader:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table)
+        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table, self.topic_coverage(query, ranked))
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
+
+    def topic_coverage(self, query: Query, ranked: list[Candidate]) -> float:
+        """The share of the question's own words other than names that its best sentence holds."""
+        return self.retriever.coverage(query.topic, ranked[0].sid) if ranked else 0.0
 
     def date_of(self, query: Query, breadth: int = DATE_CANDIDATES) -> Dated | None:
         """The sentence that dates an event: the first of its best `breadth` sentences that holds a date

@@ -83,6 +83,15 @@ NOT_NAMES = frozenset(f"""{' '.join(MONTHS)} In The As For Under At On By And Bu
     With From To Of Data Now However Yet Likewise Compared Despite Although Upon Against Just Internally Externally Like Why How What
     Which Who Where Our We Here There Then Also So Such Each Every Both Many Most Some Despite After Before Since Until""".split())
 # Last words that make a capitalised run an organisation rather than a person ("... Cloud", "... Group").
+# Ways of naming the same country: its name, its people's adjective and its capital ("Washington's curbs"
+# are the U.S.'s). A question using one is about a country an article naming another of them covers.
+PLACE_NAMES = (
+    ("U.S.", "US", "USA", "United States", "America", "American", "Americans", "Washington"),
+    ("China", "Chinese", "Beijing", "PRC"), ("Japan", "Japanese", "Tokyo"), ("UK", "Britain", "British", "London"),
+    ("EU", "Europe", "European", "Brussels"), ("India", "Indian", "Delhi"), ("Korea", "Korean", "Seoul"),
+    ("Germany", "German", "Berlin"), ("France", "French", "Paris"), ("Russia", "Russian", "Moscow"),
+    ("Taiwan", "Taiwanese", "Taipei"), ("Hong Kong", "HK"),
+)
 ORG_SUFFIXES = frozenset("group cloud store logistics e-commerce commerce intelligence services company inc corp ltd bank fund motors labs".split())
 
 # Greetings, thanks and farewells: answered with a short reply, not a search.

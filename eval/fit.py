@@ -296,9 +296,10 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
             scored = bot.context.scored_rows(q)
             row_top = max((v for _, v in scored), default=0.0)
             where = {bot.index.sentence_at(f.doc_id, f.start) for f, x in bot.facts.candidates(q, any_entity=True)
-                     if not x["growth_unasked"] and (not q.figure_kinds or f.kind in q.figure_kinds)}
+                     if not x["growth_unasked"] and (not q.answer_kinds or f.kind in q.answer_kinds)}
             stated = ranked[0].sid in where
-        rows.append(answerable_features(q, ranked, row_top, stated, bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id))[0])
+        reviewed = bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id)
+        rows.append(answerable_features(q, ranked, row_top, stated, reviewed, topic=bot.reader.topic_coverage(q, ranked))[0])
         labels.append(1.0 if items[int(qid)].answerable else 0.0)
         groups.append(items[int(qid)].group)
     at = Table(np.asarray(rows), np.asarray(labels), np.arange(len(labels)), groups, ANSWERABLE_FEATURES)

@@ -581,6 +581,17 @@ def test_short_forms_and_slips_of_names_are_read_as_the_name(bot, question, name
 
 def test_a_name_the_article_lacks_is_still_unknown(bot):
     assert bot.analyze("How big is Alipay?").unknown_names == ("Alipay",)
+    assert bot.analyze("What did Tokyo say about it?").unknown_names == ("Tokyo",)  # the article names no Japan
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which Alibaba business was most exposed to Washington's curbs on chip exports?",  # the article says "U.S."
+     "Converted into American dollars, how large was the record fine?",
+     "The article uses 'fleet' twice. Does it mean the same thing both times?"],  # a second sentence's first word
+)
+def test_countries_by_another_name_and_sentence_openings_are_not_unknown_names(bot, question):
+    assert bot.analyze(question).unknown_names == ()
 
 
 def test_history_errors_name_the_item(bot):
