@@ -157,6 +157,7 @@ class Query:
     direction: str = ""  # "up" or "down" when the question says a figure rose or fell
     figure_roles: tuple[str, ...] = ()  # per figure of the question: "to", "from" or "" (the word before it)
     than_at: int = -1  # where " than " stands in `text`
+    per: str = ""  # the unit a figure is asked per ("share" for "price per share")
     undated: str = ""  # the question without the one year or month it names ("Why did X happen?" for "... in 2022?")
     sections: tuple[tuple[str, int, int], ...] = ()  # (doc_id, start, end) of sections named
     doc_ids: tuple[str, ...] | None = None
@@ -166,6 +167,15 @@ class Query:
     @property
     def is_figure(self) -> bool:
         return self.kind == "figure"
+
+    def stated_per(self, text: str) -> bool:
+        """Whether `text` states a figure per the unit the question asks per ("per share", "a share",
+        "quarterly" for "per quarter"); True when it asks per nothing."""
+        if not self.per:
+            return True
+        unit = re.escape(self.per)
+        forms = rf"\b(?:per|a|an|each|every)\s+{unit}\b|\b{unit}ly\b" + (r"|\bannual(?:ly)?\b" if self.per == "year" else "")
+        return re.search(forms, text, re.I) is not None
 
     @property
     def answer_kinds(self) -> frozenset[str]:
@@ -253,9 +263,10 @@ class Analyzer:
             undated=_undated(text, periods),
             direction="down" if down and not up else "up" if up and not down else "", than_at=text.lower().find(" than "),
             metric_terms=self.table.terms(_PER.sub(" ", bare)),
-            figure_kinds=_figure_kinds(text), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
+            figure_kinds=_figure_kinds(_PER.sub(" ", text)), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
             currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
             sections=tuple(self._sections_named(text)), followup=followup,
+            per=(m.group().split()[-1].lower() if (m := _PER.search(text)) else ""),
         )  # fmt: skip
 
     def _scope(self, names: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -106,7 +106,7 @@ class Reader:
         ranked = self.rank(query, rows)
         # The article's own questions ("Why the sudden shift ...?") are never answers.
         ranked = [c for c in ranked if not self.features.traits(c.sid).question] or ranked
-        where = {self.index.sentence_at(f.doc_id, f.start) for f in stated or () if not query.answer_kinds or f.kind in query.answer_kinds}
+        where = self.stating(query, stated or ())
         row_top = max((p for _, p in rows), default=0.0)
         reviewed = bool(ranked) and self.features.reviewed(self.index.sentences[ranked[0].sid].doc_id)
         if not ranked or ranked[0].p < self.refuse_below or not self.answers(query, ranked, row_top, ranked[0].sid in where, reviewed, stated is not None):
@@ -133,6 +133,12 @@ class Reader:
             return True
         x = answerable_features(query, ranked, row_top, row_stated, reviewed, table, self.topic_coverage(query, ranked))
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
+
+    def stating(self, query: Query, stated: list[Fact]) -> set[int]:
+        """The sentences of the rows a figure answer may state: of a kind the question asks for or hints at,
+        and, for a figure asked per unit ("price per share"), stated per that unit."""
+        sids = {self.index.sentence_at(f.doc_id, f.start) for f in stated if not query.answer_kinds or f.kind in query.answer_kinds}
+        return {s for s in sids if s is not None and query.stated_per(self.index.sentences[s].text)}
 
     def topic_coverage(self, query: Query, ranked: list[Candidate]) -> float:
         """The share of the question's own words other than names that its best sentence holds."""

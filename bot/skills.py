@@ -53,7 +53,10 @@ class Context:
         if rows is None:
             if len(self._rows) > 64:
                 self._rows.clear()
-            rows = self._rows[key] = self.rows.score(query, self.table, list(query.doc_ids) if query.doc_ids else None)
+            rows = self.rows.score(query, self.table, list(query.doc_ids) if query.doc_ids else None)
+            if query.per:  # "price per share": only a figure the article states per share answers it
+                rows = [(f, p) for f, p in rows if query.stated_per(self.index.sentences[self.sentence_of(f) or 0].text)]
+            self._rows[key] = rows
         return rows
 
     def sentence_of(self, f: Fact) -> int | None:

@@ -295,8 +295,7 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
         if q.is_figure:
             scored = bot.context.scored_rows(q)
             row_top = max((v for _, v in scored), default=0.0)
-            where = {bot.index.sentence_at(f.doc_id, f.start) for f, x in bot.facts.candidates(q, any_entity=True)
-                     if not x["growth_unasked"] and (not q.answer_kinds or f.kind in q.answer_kinds)}
+            where = bot.reader.stating(q, [f for f, x in bot.facts.candidates(q, any_entity=True) if not x["growth_unasked"]])
             stated = ranked[0].sid in where
         reviewed = bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id)
         rows.append(answerable_features(q, ranked, row_top, stated, reviewed, topic=bot.reader.topic_coverage(q, ranked))[0])
