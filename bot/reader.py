@@ -5,7 +5,8 @@ Hard checks that hold for any article: a who-question's answer names someone (a 
 runs ...?"), a when-question's answer holds a date or span, and a figure question's answer states a
 fact-table row of the asked kind when the document has a table. A when- or who-answer whose sentence
 lacks the date or name is led by the sentence before it in its paragraph that has it. A refusal
-points to its closest passage only when that passage is about what the question asks.
+points to its closest passage only when that passage is about what the question asks: it holds half
+of the question's words other than names, or some of them and the ranker does not rule it out.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ SETTING_LOOKBACK = 2
 # its paragraph): the sentence naming an event is often not the one dating it.
 DATE_CANDIDATES = 3
 # A refusal's closest passage is shown when it holds at least half (by idf weight) of the question's
-# own words that are not names: it is then about what was asked, not only about whom.
+# own words that are not names: it is then about what was asked, not only about whom. One holding fewer
+# is shown when its probability is above the fitted refusal floor (the answerability model refused).
 RELATED_COVERAGE = 0.5
 
 
@@ -191,9 +193,10 @@ class Reader:
         return False
 
     def _refusal(self, query: Query, ranked: list[Candidate], reason: str) -> Draft:
-        closest = ranked[0] if ranked and self._related(query, ranked[0].sid) else None
+        closest = ranked[0] if ranked and self._related(query, ranked[0]) else None
         return Draft("refusal", sids=(closest.sid,) if closest else (), scores=(closest.p,) if closest else (), reason=reason,
                      notes=(f"refused: {reason}",))
 
-    def _related(self, query: Query, sid: int) -> bool:
-        return self.retriever.coverage(query.topic, sid) >= RELATED_COVERAGE
+    def _related(self, query: Query, best: Candidate) -> bool:
+        coverage = self.retriever.coverage(query.topic, best.sid)
+        return coverage >= RELATED_COVERAGE or (coverage > 0 and best.p >= self.refuse_below)

@@ -825,3 +825,14 @@ def test_edit_distance_counts_a_swap_as_one(a, b, d):
     from bot.followup import edit_distance
 
     assert edit_distance(a, b) == d == edit_distance(b, a)
+
+
+def test_a_refusal_shows_a_closest_passage_the_ranker_did_not_rule_out(bot):
+    a = bot.ask("By what percentage did Alibaba's stock price fall?")  # the passage says it plummeted, not by how much
+    assert not a.answerable and " The closest passage is: " in a.text and "stock price plummeted" in a.citations[0].text, a.text
+
+
+@pytest.mark.parametrize("question", ["What are the symptoms of the common cold?", "How do I make a cup of green tea properly?"])
+def test_a_question_off_the_article_gets_no_passage(bot, question):
+    a = bot.ask(question)
+    assert not a.answerable and not a.citations and "closest passage" not in a.text, a.text
