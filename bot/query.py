@@ -18,7 +18,7 @@ from .facts import FactTable, Mention
 from .followup import Lexicon, resolve_followup
 from .quantity import Period, find_periods, find_quantities
 from .resources import PLACE_NAMES, SMALLTALK
-from .text import CONTEXT_MARK
+from .text import CONTEXT_MARK, bm25_tokens
 from .types import Quantity
 
 # --- the kind of answer a question asks for -----------------------------------------------------
@@ -104,8 +104,9 @@ _DO = re.compile(r"\b(?:did|does|do)\b", re.I)
 _BE = re.compile(r"\b(?:was|were|is|are|had|has)\b", re.I)
 _FIRST = re.compile(r"^\s*(?:which|what)\s+(?:came|happened|comes|happens|was)\s+(?:first|earlier)\s*[,:;]?\s*(?P<a>.+?)\s*,?\s+or\s+(?P<b>.+?)\s*\?*\s*$", re.I)
 _BEFORE_OR_AFTER = re.compile(r"^\s*(?:did|was|were|is|has|had)\s+(?P<a>.+?)\s+(?:(?:happen|come|occur|take place)\s+)?before\s+or\s+after\s+(?P<b>.+?)\s*\?*\s*$", re.I)
-# "<question>, and <wh-question>": two questions in one.
-_TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
+# "<question>, and (in) <wh-question>" or "<question>? <question>": two questions in one.
+_TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:(?:in|on|at|by|for|from|to|with|since|until)\s+)?(?:how|what|which|who|whom|when|why|where)\b.{6,})$", re.I)
+_TWO_QUESTIONS = re.compile(r"^(.{8,}?)\?\s+((?:(?:and|but|also|so|then)\s+)?(?:how|what|which|who|whom|when|why|where|is|was|are|were|did|does|do|has|have|had|can|could)\b.{4,})$", re.I)
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(]?$")
@@ -218,9 +219,11 @@ class Analyzer:
         if scope is None and q.followup and turns:  # a follow-up keeps the document of the turn before
             scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
         q = replace(q, doc_ids=scope)
-        two = _TWO_PARTS.match(resolved) if not borrowed else None
+        two = (_TWO_PARTS.match(resolved) or _TWO_QUESTIONS.match(resolved)) if not borrowed else None
+        if two is not None and (not bm25_tokens(two.group(2)) or len(_WORDS.findall(two.group(1))) < 2):
+            two = None  # "..., and what are they?" asks no more than the first part's passage gives
         if two is not None:
-            first = two.group(1).strip(" ,;:") + "?"
+            first = two.group(1).strip(" ,;:?") + "?"
             rest = two.group(2)[0].upper() + two.group(2)[1:]
             second = resolve_followup(rest, [(first, "")], self.lexicon)
             a, b = self._build(first, first, first, ""), self._build(rest, second, second.partition(CONTEXT_MARK)[0], "")
@@ -230,7 +233,7 @@ class Analyzer:
                     # "... and how many did X have?": the first part's question about X
                     swapped = resolve_followup(f"And {names[0][2]}?", [(first, "")], self.lexicon)
                     b = replace(self._build(rest, swapped, swapped, ""), asked=rest)
-                q = replace(q, parts=(a, b))
+            q = replace(q, parts=(a, b))
         return q
 
     def _build(self, asked: str, resolved: str, own: str, borrowed: str, followup: bool = False) -> Query:
@@ -296,7 +299,6 @@ class Analyzer:
         return [span for m in self._section_pattern.finditer(q) for span in self.sections[m.group()]]
 
     def _known(self, text: str) -> float:
-        from .text import bm25_tokens
 
         terms = set(bm25_tokens(text))
         if self.vocabulary is None or not terms:
@@ -305,7 +307,6 @@ class Analyzer:
 
     def _unknown(self, question: str) -> list[str]:
         """Names in the question that no document mentions: the articles cannot answer about them."""
-        from .text import bm25_tokens
 
         if self.vocabulary is None:
             return []
@@ -313,8 +314,8 @@ class Analyzer:
         periods = [(p.start, p.end) for p in find_periods(question)]
         for m in _NAMEISH.finditer(question):
             word = m.group()
-            if any(s <= m.start() < e for s, e in periods) or _PERIODISH.fullmatch(word):
-                continue
+            if any(s <= m.start() < e for s, e in periods) or _PERIODISH.fullmatch(word) or find_quantities(word):
+                continue  # a date or a figure ("CNY0", "USD5") is no name
             if _SENTENCE_START.search(question[: m.start()]) and "." not in word and not any(c.isupper() for c in word[1:]):
                 continue  # a capitalised first word is just the start of the question, or of one of its sentences
             if self.lexicon.find(word) or self._place_known(word):
@@ -326,7 +327,6 @@ class Analyzer:
 
     def _place_known(self, word: str) -> bool:
         """Whether a country's adjective or capital stands for a country some document names ("American": "U.S.")."""
-        from .text import bm25_tokens
 
         for names in PLACE_NAMES:
             if word in names:
@@ -340,7 +340,6 @@ class Analyzer:
 
     def _name_meant(self, word: str) -> str | None:
         """The name a word the corpus does not use stands for (`Lexicon.closest`), or None."""
-        from .text import bm25_tokens
 
         key = word.lower()
         if key not in self._spelled:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .draft import KINDS, Draft
 from .index import Index
+from .quantity import find_quantities
 from .types import Citation, Quantity
 
 _MARKERS = re.compile(r"\s*\[[^\]]*\]")
@@ -226,9 +227,11 @@ def _parts(d: Draft, w: _Writer, index: Index) -> None:
     if not answered:
         _write(d.parts[0][1], w, index)
         return
-    for q, p in d.parts:
+    for i, (q, p) in enumerate(d.parts):
         if p.answerable:
             _write(p, w, index)
+        elif find_quantities(q):  # a reader's own figure is not repeated as if the article stated it
+            w.say(f"On the {('first', 'second')[min(i, 1)]} question the article doesn't say.")
         else:
             w.say(f"On “{_MARKERS.sub('', q).strip()}” the article doesn't say.")  # a reader's "[7]" is no citation
 

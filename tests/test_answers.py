@@ -836,3 +836,28 @@ def test_a_refusal_shows_a_closest_passage_the_ranker_did_not_rule_out(bot):
 def test_a_question_off_the_article_gets_no_passage(bot, question):
     a = bot.ask(question)
     assert not a.answerable and not a.citations and "closest passage" not in a.text, a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [("On the logistics unit: what did buying out the minority holders cost, and in what month was its listing called off?", ("$3.75 billion", "March 2024")),
+     ("How big was the fine? When was it handed down?", ("CNY 18.2 billion", "April 2021"))],
+)
+def test_two_questions_in_one_are_both_answered(bot, question, figures):
+    a = bot.ask(question)
+    assert a.answerable and all(f in a.text for f in figures), a.text
+    assert_well_cited(a, bot.documents)
+
+
+def test_a_two_part_question_does_not_split_off_a_bare_pronoun_question(bot):
+    assert bot.analyze("How many pressures is Alibaba under, and what are they?").parts == ()
+
+
+def test_a_refused_part_holding_a_readers_figure_is_not_repeated(bot):
+    from bot.draft import Draft
+    from bot.render import render
+
+    s = bot.index.sentences[5]
+    out = render(Draft("parts", parts=(("What was the fine?", Draft("quote", sids=(s.sid,))),
+                                       ("Was it CNY 99 billion?", Draft("refusal", reason="none")))), bot.index)
+    assert out.text.endswith("On the second question the article doesn't say.") and "99" not in out.text, out.text

@@ -171,6 +171,13 @@ def test_a_bare_decimal_of_four_characters_is_not_a_crash(bot, text: str) -> Non
     assert_safe(bot.ask(text).to_dict(), text)
 
 
+@pytest.mark.parametrize("text", ["CNY0", "USD5", "what about EUR7?"])
+def test_a_figure_written_as_one_word_is_no_unknown_name(bot, text: str) -> None:  # noqa: ANN001
+    a = bot.ask(text)
+    assert_safe(a.to_dict(), text)
+    assert "doesn't mention" not in a.text, a.text  # not "doesn't mention CNY 5.0 billion": a figure repaired into a name
+
+
 # --- histories -----------------------------------------------------------------------------------
 
 MALFORMED_HISTORIES = [
