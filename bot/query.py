@@ -98,7 +98,8 @@ _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("
 
 # "How many months after E1 did E2?", "How long between E1 and E2?"
 _ELAPSED = re.compile(r"^\s*how (?:long|much time|many (?P<unit>days|weeks|months|years))\b\s*(?P<rest>.*?)\s*\?*\s*$", re.I)
-_BETWEEN = re.compile(r"^(?:(?:had |has )?(?:passed|elapsed|went by|were there) )?between (?P<a>.+?) and (?P<b>.+)$", re.I)
+_BETWEEN = re.compile(r"^(?:[\w' ]*?\b(?:passed|elapsed|went by|were there|are there|lay|lie|was it|is it) )?(?:between|separated?|separating) (?P<a>.+?) (?:and|from) (?P<b>.+)$"
+                      r"|^(?:[\w' ]*?\b(?:passed|elapsed|went by|take|took|was it|is it) )?from (?P<a2>.+?) (?:to|until|till) (?P<b2>.+)$", re.I)
 _AFTER = re.compile(r"^(?P<rel>after|before) (?P<rest>.+)$", re.I)
 _DO = re.compile(r"\b(?:did|does|do)\b", re.I)
 _BE = re.compile(r"\b(?:was|were|is|are|had|has)\b", re.I)
@@ -420,7 +421,7 @@ def _elapsed_events(m: re.Match[str]) -> tuple[str, str, str] | None:
     unit = (m.group("unit") or "months").lower().rstrip("s")
     rest = m.group("rest")
     if b := _BETWEEN.match(rest):
-        return b.group("a"), b.group("b"), unit
+        return b.group("a") or b.group("a2"), b.group("b") or b.group("b2"), unit
     a = _AFTER.match(rest)
     if not a:
         return None

@@ -861,3 +861,15 @@ def test_a_refused_part_holding_a_readers_figure_is_not_repeated(bot):
     out = render(Draft("parts", parts=(("What was the fine?", Draft("quote", sids=(s.sid,))),
                                        ("Was it CNY 99 billion?", Draft("refusal", reason="none")))), bot.index)
     assert out.text.endswith("On the second question the article doesn't say.") and "99" not in out.text, out.text
+
+
+@pytest.mark.parametrize(
+    ("question", "months"),
+    [("How many months separate the Ant IPO halt and the viral memo?", "55 months"),
+     ("how long did it take from the record fine to the Cainiao IPO withdrawal?", "35 months"),
+     ("How many months passed between the record fine and the Cainiao IPO being withdrawn?", "35 months")],
+)
+def test_time_between_two_events_asked_in_other_words_is_computed(bot, question, months):
+    a = bot.ask(question)
+    assert a.kind == "computed" and months in a.text and any(f.status == "derived" for f in a.figures), a.text
+    assert_well_cited(a, bot.documents)
