@@ -206,12 +206,37 @@ class FactTable:
         names = {a: e for e, aliases in self.knowledge.aliases.items() for a in (e, *aliases) if a.strip()}
         names.update({f.entity: f.entity for f in self.facts if f.entity.strip()})
         alternation = "|".join(re.escape(n).replace("'", "['’]") for n in sorted(names, key=len, reverse=True)) or "(?!)"
-        return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])"), {n.replace("’", "'"): e for n, e in names.items()}
+        return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.I), {n.replace("’", "'").lower(): e for n, e in names.items()}
+
+    def _alias_lower(self, text: str) -> bool:
+        """Whether a knowledge file writes this name in lower case itself ("cloud unit")."""
+        return any(a == text for aliases in self.knowledge.aliases.values() for a in aliases)
+
+    @cached_property
+    def _lower_words(self) -> frozenset[str]:
+        """The lower-case words and word pairs of the documents: a name written so is an ordinary word there."""
+        out: set[str] = set()
+        for text in self.texts.values():
+            words = re.findall(r"(?<![\w-])[a-z][\w-]*", text)
+            out.update(words)
+            out.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+        return frozenset(out)
 
     def entities_in(self, text: str) -> list[Mention]:
         """Every entity named in `text` (by name or alias), in order."""
         pattern, names = self._entity_pattern
-        return [Mention(names[m.group().replace("’", "'")], m.start(), m.end()) for m in pattern.finditer(text)]
+        out: list[Mention] = []
+        for m in pattern.finditer(text):
+            word = m.group()
+            # Readers write names in lower case ("douyin's gmv"); a lower-case match that is an ordinary
+            # word of the documents is no mention (an alias such as "cloud unit" is written so on purpose).
+            if word.islower() and word in self._lower_words and not self._alias_lower(word):
+                continue
+            # "Huawei's cloud business": a lower-case alias after another name's possessive is that one's.
+            if word.islower() and out and re.fullmatch(r"['’]s\s+", text[out[-1].end : m.start()]):
+                continue
+            out.append(Mention(names[word.replace("’", "'").lower()], m.start(), m.end()))
+        return out
 
     @cached_property
     def _by_term(self) -> dict[str, list[str]]:

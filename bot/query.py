@@ -67,7 +67,8 @@ _ONE_LINE = re.compile(rf"\b{_IN_ONE_LINE}\b|\bone-liner\b", re.I)
 
 # --- operations on figures ------------------------------------------------------------------------
 
-_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b", re.I)
+_DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b"
+                         r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|ahead|behind)\b", re.I)
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)

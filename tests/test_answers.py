@@ -873,3 +873,20 @@ def test_time_between_two_events_asked_in_other_words_is_computed(bot, question,
     a = bot.ask(question)
     assert a.kind == "computed" and months in a.text and any(f.status == "derived" for f in a.figures), a.text
     assert_well_cited(a, bot.documents)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [("whats the gap between pdd's and douyin's 2024 gmv?", "CNY 1.7 trillion"),  # names in lower case are names
+     ("How many percentage points separate Huawei's cloud business from Tencent's in China's cloud market?", "8 percentage points"),  # Huawei's, not Alibaba's
+     ("how far ahead of tencent's cloud is alibaba cloud?", "23 percentage points")],
+)
+def test_differences_asked_casually_are_computed(bot, question, figure):
+    a = bot.ask(question)
+    assert a.kind == "computed" and figure in a.text, a.text
+    assert any(f.status == "derived" for f in a.figures)
+    assert_well_cited(a, bot.documents)
+
+
+def test_a_lower_case_alias_after_another_names_possessive_is_that_ones(bot):
+    assert [m.entity for m in bot.facts.entities_in("Huawei's cloud business and douyin")] == ["Huawei", "Douyin E-commerce"]
