@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from .facts import FactTable, Mention
 from .followup import Lexicon, resolve_followup
 from .quantity import Period, find_periods, find_quantities
-from .resources import PLACE_NAMES, SMALLTALK
+from .resources import CASUAL_WORDS, PLACE_NAMES, SMALLTALK
 from .text import CONTEXT_MARK, bm25_tokens
 from .types import Quantity
 
@@ -112,6 +112,7 @@ _TWO_QUESTIONS = re.compile(r"^(.{8,}?)\?\s+((?:(?:and|but|also|so|then)\s+)?(?:
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(]?$")
+_CASUAL = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in sorted(CASUAL_WORDS, key=len, reverse=True)) + r")(?![\w'’.-])", re.I)
 _SPELLABLE = re.compile(r"(?<![\w'’-])[A-Za-z]{3,}(?![\w-])")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _SMALLTALK_LEAD = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|cool|great|nice|hi|hello|hey)\b(?:\s+(?:so much|a lot|you|there))?[\s,!.;:-]+(?:and\s+|so\s+|now\s+)?(?=\w)", re.I)
@@ -338,6 +339,7 @@ class Analyzer:
     def _respell(self, text: str) -> str:
         """The question with each word no document uses that stands for a corpus name ("ali's", "Alibab")
         written as that name."""
+        text = _CASUAL.sub(lambda m: _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
         return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)
 
     def _name_meant(self, word: str) -> str | None:
@@ -390,6 +392,11 @@ def _figure_kinds(text: str) -> frozenset[str]:
         if pattern.search(text):
             return kinds
     return frozenset()
+
+
+def _keep_case(typed: str, meant: str) -> str:
+    """`meant` capitalised as `typed` was ("Whats" -> "What's")."""
+    return meant[0].upper() + meant[1:] if typed[:1].isupper() else meant
 
 
 def _smalltalk(text: str) -> str:

@@ -83,6 +83,14 @@ NOT_NAMES = frozenset(f"""{' '.join(MONTHS)} In The As For Under At On By And Bu
     With From To Of Data Now However Yet Likewise Compared Despite Although Upon Against Just Internally Externally Like Why How What
     Which Who Where Our We Here There Then Also So Such Each Every Both Many Most Some Despite After Before Since Until""".split())
 # Last words that make a capitalised run an organisation rather than a person ("... Cloud", "... Group").
+# How readers type in a hurry, and what they mean: contractions without the apostrophe and chat shorthand.
+CASUAL_WORDS = {
+    "whats": "what's", "hows": "how's", "whos": "who's", "wheres": "where's", "whens": "when's", "whys": "why's",
+    "thats": "that's", "isnt": "isn't", "wasnt": "wasn't", "arent": "aren't", "werent": "weren't", "didnt": "didn't",
+    "doesnt": "doesn't", "dont": "don't", "cant": "can't", "wont": "won't", "hasnt": "hasn't", "havent": "haven't",
+    "hadnt": "hadn't", "yr": "year", "yrs": "years", "pls": "please", "plz": "please",
+    "u": "you", "ur": "your", "tho": "though", "thx": "thanks", "b4": "before", "w/": "with", "govt": "government",
+}  # fmt: skip
 # Ways of naming the same country: its name, its people's adjective and its capital ("Washington's curbs"
 # are the U.S.'s). A question using one is about a country an article naming another of them covers.
 PLACE_NAMES = (

@@ -890,3 +890,12 @@ def test_differences_asked_casually_are_computed(bot, question, figure):
 
 def test_a_lower_case_alias_after_another_names_possessive_is_that_ones(bot):
     assert [m.entity for m in bot.facts.entities_in("Huawei's cloud business and douyin")] == ["Huawei", "Douyin E-commerce"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [("whats the fine?", "what's the fine?"), ("Whos the ceo?", "Who's the ceo?"), ("what yr was it", "what year was it"),
+     ("did u.s. curbs hurt it", "did u.s. curbs hurt it")],  # "u.s." is no "you"
+)
+def test_casual_typing_is_read_as_meant(bot, typed, read):
+    assert bot.analyzer._respell(typed) == read
