@@ -16,7 +16,7 @@ from .draft import Computed, Draft
 from .facts import FactTable
 from .guard import check_figures, derive_difference
 from .quantity import format_quantity, scale_of
-from .query import Query
+from .query import Query, turn_of
 from .types import Fact, FigureCheck, Quantity
 
 _BAD = ("mismatch", "period_mismatch", "entity_mismatch", "over_precise")
@@ -175,6 +175,12 @@ def _exchange_rate(scored: list[tuple[Fact, float]], floor: float, table: FactTa
         q = Quantity(format_quantity("money", rate, local.currency), -1, -1, "money", value=rate, currency=local.currency)
         return Draft("computed", sids=sids, rows=(local, usd), computed=Computed("exchange", q, (local, usd)), notes=("derived from fact-table rows",))
     return None
+
+
+def stated_turn(f: Fact, sentence: str) -> str:
+    """The way the article says a row's figure turned: a "from X to Y" row by its ends, another by the
+    words of its sentence ("shrunk", "re-accelerated"); "" when it says neither or both."""
+    return _direction(f) if f.qualifier == "from" else turn_of(sentence)
 
 
 def _direction(f: Fact) -> str:

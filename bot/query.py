@@ -95,6 +95,8 @@ _CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re
 _PER = re.compile(r"\bper\s+[\w-]+", re.I)
 _DOWN = re.compile(r"\b(?:slow\w*|decelerat\w*|fall\w*|fell|drop\w*|declin\w*|shr[iu]nk\w*|decreas\w*|cut|lower\w*|down|weaken\w*|los[te]\w*|plung\w*|plummet\w*)\b", re.I)
 _UP = re.compile(r"\b(?:grow(?!th)\w*|grew|rise\w*|rose|ris(?:en|ing)|accelerat\w*|re-accelerat\w*|increas\w*|jump\w*|climb\w*|surg\w*|up|soar\w*|expand\w*)\b", re.I)
+_TURN_DOWN = re.compile(r"\b(?:slow(?:s|ed|ing)?(?: down)?|decelerat\w*|fall(?:s|en|ing)?|fell|drop(?:s|ped|ping)?|declin\w*|shr[iu]nk\w*|plung\w*|plummet\w*|(?:went|gone|going|goes|go) down)\b", re.I)
+_TURN_UP = re.compile(r"\b(?:accelerat\w*|re-accelerat\w*|jump(?:s|ed|ing)?|surg(?:e|es|ed|ing)|soar\w*|(?:went|gone|going|goes|go) up|pick(?:s|ed|ing)? (?:back )?up)\b", re.I)
 _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("price per share"), no metric of its own
 
 # "How many months after E1 did E2?", "How long between E1 and E2?"
@@ -159,6 +161,7 @@ class Query:
     currency: str = ""
     growth: bool = False
     direction: str = ""  # "up" or "down" when the question says a figure rose or fell
+    turn: str = ""  # "up" or "down" when it says a figure turned that way (`turn_of`)
     figure_roles: tuple[str, ...] = ()  # per figure of the question: "to", "from" or "" (the word before it)
     than_at: int = -1  # where " than " stands in `text`
     per: str = ""  # the unit a figure is asked per ("share" for "price per share")
@@ -252,7 +255,6 @@ class Analyzer:
         operation, events, unit = _operation(text, kind, len({m.entity for m in mentions}))
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
         figures = tuple(find_quantities(text, list(periods)))
-        down, up = bool(_DOWN.search(own)), bool(_UP.search(own))
         return Query(
             asked=asked, text=text, own=own, borrowed=borrowed, standalone=standalone, kind=kind,
             wants_name=bool(_Q_WHO.search(own) or _Q_WHICH_NAMED.search(own)), wants_person=bool(_ONE_PERSON.search(text)),
@@ -267,7 +269,7 @@ class Analyzer:
             periods=periods, figures=figures,
             figure_roles=tuple((m.group(1).lower() if (m := _END_WORD.search(text[max(0, f.start - 8):f.start])) else "") for f in figures),
             undated=_undated(text, periods),
-            direction="down" if down and not up else "up" if up and not down else "", than_at=text.lower().find(" than "),
+            direction=direction_of(own), turn=turn_of(own), than_at=text.lower().find(" than "),
             metric_terms=self.table.terms(_PER.sub(" ", bare)),
             figure_kinds=_figure_kinds(_PER.sub(" ", text)), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
             currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
@@ -392,6 +394,19 @@ def _figure_kinds(text: str) -> frozenset[str]:
         if pattern.search(text):
             return kinds
     return frozenset()
+
+
+def direction_of(text: str) -> str:
+    """ "up" or "down" when a text says a figure rose or fell (and not both), else ""."""
+    down, up = bool(_DOWN.search(text)), bool(_UP.search(text))
+    return "down" if down and not up else "up" if up and not down else ""
+
+
+def turn_of(text: str) -> str:
+    """ "up" or "down" when a text says a figure turned that way ("slowed", "re-accelerated", "went up";
+    not "growing", which is a rate's level), else ""."""
+    down, up = bool(_TURN_DOWN.search(text)), bool(_TURN_UP.search(text))
+    return "down" if down and not up else "up" if up and not down else ""
 
 
 def _keep_case(typed: str, meant: str) -> str:

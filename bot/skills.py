@@ -15,7 +15,7 @@ from .chunking import is_heading
 from .draft import Dated, Draft
 from .elapsed import elapsed_draft, order_draft
 from .facts import FactTable
-from .figures import derived_draft, premise_draft, rows_asked, table_draft
+from .figures import derived_draft, premise_draft, rows_asked, stated_turn, table_draft
 from .index import Index
 from .query import Analyzer, Query
 from .reader import Reader
@@ -111,6 +111,28 @@ class Premise:
     def run(self, query: Query, ctx: Context) -> Draft | None:
         scored = ctx.scored_rows(query)
         return premise_draft(query, ctx.table, rows_asked(query, ctx.table, scored, ctx.rows.about), ctx.sentence_of)
+
+
+class DirectionPremise:
+    """ "Why did X's growth slow?" when the article says it re-accelerated: a "No" with the sentence that
+    says which way the figure the question is about moved."""
+
+    name = "direction premise"
+
+    def match(self, query: Query) -> bool:
+        # A yes/no, why or how question takes the turn for granted; "How fast did it fall?" asks its size.
+        # One company at most: with two, the turn may be the other's ("... before it re-accelerated?").
+        return bool(query.turn) and (query.yes_no or query.kind in ("why", "how")) and len({m.entity for m in query.mentions}) <= 1
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        rows = rows_asked(query, ctx.table, ctx.scored_rows(query), ctx.rows.about)
+        sid = ctx.sentence_of(rows[0]) if rows else None
+        if sid is None:
+            return None
+        said = stated_turn(rows[0], ctx.index.sentences[sid].text)
+        if not said or said == query.turn:
+            return None
+        return Draft("correction", sids=(sid,), rows=(rows[0],), notes=("the article states this figure in another direction",))
 
 
 class Derived:
@@ -292,7 +314,7 @@ def _best_document(query: Query, ctx: Context) -> str:
 
 # Precedence: the first skill that matches and answers wins; the reader answers the rest.
 SKILLS: tuple[Skill, ...] = (
-    SmallTalk(), TwoParts(), Premise(), Derived(), Elapsed(), Order(), TableFigure(), UnknownNames(),
+    SmallTalk(), TwoParts(), Premise(), DirectionPremise(), Derived(), Elapsed(), Order(), TableFigure(), UnknownNames(),
     DatePremise(), RolePremise(), Title(), Gist(),
 )  # fmt: skip
 

@@ -899,3 +899,15 @@ def test_a_lower_case_alias_after_another_names_possessive_is_that_ones(bot):
 )
 def test_casual_typing_is_read_as_meant(bot, typed, read):
     assert bot.analyzer._respell(typed) == read
+
+
+def test_a_turn_the_article_states_the_other_way_is_corrected(bot):
+    a = bot.ask("Why did Alibaba Cloud's revenue growth slow down?")
+    assert a.kind == "correction" and a.text.startswith("No") and "re-accelerated from 3% to 13%" in a.citations[0].text, a.text
+
+
+@pytest.mark.parametrize("question", ["How fast is Taotian's revenue growing?", "Why did Alibaba's share of e-commerce shrink?",
+                                      "Taobao and Tmall are barely growing anymore, so why do they still matter so much?"])
+def test_a_turn_the_article_states_so_or_a_rate_asked_is_not_corrected(bot, question):
+    a = bot.ask(question)
+    assert a.kind != "correction" and not a.text.startswith("No"), a.text
