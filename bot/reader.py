@@ -20,6 +20,7 @@ from .draft import Dated, Draft
 from .elapsed import first_period
 from .index import Index
 from .model import Logistic
+from .quantity import find_periods
 from .query import Query
 from .ranker import Features
 from .retrieval import Retriever
@@ -49,17 +50,19 @@ class Candidate:
 
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
 # far ahead of the next it is, and how much of the question the corpus's words cover at all.
-ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed", "topic_top")
+ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed", "topic_top",
+                       "period_match", "period_conflict")
 
 
 def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
-                        table: bool = True, topic: float = 1.0) -> np.ndarray:
+                        table: bool = True, topic: float = 1.0, periods: tuple[bool, bool] = (False, False)) -> np.ndarray:
     """One row of ANSWERABLE_FEATURES for a ranked question; for a figure question, `row_top` is the best
     row's probability, `row_stated` whether the best sentence states a row of the asked kind, and
     `reviewed` whether the best sentence's document has a reviewed fact table (rather than a draft). A
     corpus without any fact rows (`table` False) gives its figure questions no row evidence either way.
     `topic` is how much of the question's own words other than names the best sentence holds (idf-weighted):
-    a sentence about the right company but not about what was asked of it."""
+    a sentence about the right company but not about what was asked of it. `periods` says whether the best
+    sentence (with the one before it) names a year the question names, and whether it names only others."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -68,7 +71,8 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     gap = top.p - (ranked[1].p if len(ranked) > 1 else 0.0)
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
-    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed), topic]])
+    return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed), topic,
+                        float(periods[0]), float(periods[1])]])
 
 
 def _what_is_missing(query: Query) -> str:
@@ -133,7 +137,7 @@ class Reader:
         """Whether the answerability model takes the article to answer the question."""
         if self.answerable is None:
             return True
-        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table, self.topic_coverage(query, ranked))
+        x = answerable_features(query, ranked, row_top, row_stated, reviewed, table, self.topic_coverage(query, ranked), self.period_fit(query, ranked))
         return float(self.answerable.probabilities(x)[0]) >= self.answerable.threshold("answer")
 
     def stating(self, query: Query, stated: list[Fact]) -> set[int]:
@@ -141,6 +145,17 @@ class Reader:
         and, for a figure asked per unit ("price per share"), stated per that unit."""
         sids = {self.index.sentence_at(f.doc_id, f.start) for f in stated if not query.answer_kinds or f.kind in query.answer_kinds}
         return {s for s in sids if s is not None and query.stated_per(self.index.sentences[s].text)}
+
+    def period_fit(self, query: Query, ranked: list[Candidate]) -> tuple[bool, bool]:
+        """Whether the best sentence, or the one before it in its paragraph, names a year the question
+        names; and whether it names years, none of them asked."""
+        asked = {y for p in query.periods for y in range(p.year, (p.end_year or p.year) + 1)}
+        if not asked or not ranked:
+            return False, False
+        sid = ranked[0].sid
+        prev = self.index.paragraph_previous(sid)
+        years = {p.year for s in (sid, prev) if s >= 0 for p in find_periods(self.index.sentences[s].text)}
+        return bool(asked & years), bool(years) and not asked & years
 
     def topic_coverage(self, query: Query, ranked: list[Candidate]) -> float:
         """The share of the question's own words other than names that its best sentence holds."""

@@ -298,7 +298,8 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
             where = bot.reader.stating(q, [f for f, x in bot.facts.candidates(q, any_entity=True) if not x["growth_unasked"]])
             stated = ranked[0].sid in where
         reviewed = bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id)
-        rows.append(answerable_features(q, ranked, row_top, stated, reviewed, topic=bot.reader.topic_coverage(q, ranked))[0])
+        rows.append(answerable_features(q, ranked, row_top, stated, reviewed, topic=bot.reader.topic_coverage(q, ranked),
+                                        periods=bot.reader.period_fit(q, ranked))[0])
         labels.append(1.0 if items[int(qid)].answerable else 0.0)
         groups.append(items[int(qid)].group)
     at = Table(np.asarray(rows), np.asarray(labels), np.arange(len(labels)), groups, ANSWERABLE_FEATURES)
