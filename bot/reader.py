@@ -4,7 +4,8 @@ refusal when the best candidate is too unlikely or lacks what the question asks 
 Hard checks that hold for any article: a who-question's answer names someone (a person, for "Who
 runs ...?"), a when-question's answer holds a date or span, and a figure question's answer states a
 fact-table row of the asked kind when the document has a table. A when- or who-answer whose sentence
-lacks the date or name is led by the sentence before it in its paragraph that has it. A refusal
+lacks the date or name is led by the sentence before it in its paragraph that has it (for a date, else
+by the sentence after it when that one is dated). A refusal
 points to its closest passage only when that passage is about what the question asks: it holds half
 of the question's words other than names, or some of them and the ranker does not rule it out.
 """
@@ -188,6 +189,9 @@ class Reader:
                     break
                 if self.features.traits(sid).dated:
                     return [sid] + [s for s in sids if s != sid]
+            nxt = self.index.following[best]  # "The story begins with high drama." then "In November 2020, ..."
+            if nxt >= 0 and self.features.traits(nxt).dated:
+                return [nxt] + [s for s in sids if s != nxt]
         if query.wants_name and not self._names_someone(query, [best]):
             prev = self.index.paragraph_previous(best)
             if prev >= 0 and self._names_someone(query, [prev]):

@@ -913,3 +913,8 @@ def test_a_turn_the_article_states_the_other_way_is_corrected(bot):
 def test_a_turn_the_article_states_so_or_a_rate_asked_is_not_corrected(bot, question):
     a = bot.ask(question)
     assert a.kind != "correction" and not a.text.startswith("No"), a.text
+
+
+def test_a_when_answer_is_led_by_the_dated_sentence_after_an_undated_one(bot):
+    a = bot.ask("when does the story that begins with high drama take place?")
+    assert a.citations[0].text.startswith("In November 2020") and "begins with high drama" in a.citations[1].text, a.text
