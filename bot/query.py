@@ -95,6 +95,10 @@ _CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re
 _PER = re.compile(r"\bper\s+[\w-]+", re.I)
 _DOWN = re.compile(r"\b(?:slow\w*|decelerat\w*|fall\w*|fell|drop\w*|declin\w*|shr[iu]nk\w*|decreas\w*|cut|lower\w*|down|weaken\w*|los[te]\w*|plung\w*|plummet\w*)\b", re.I)
 _UP = re.compile(r"\b(?:grow(?!th)\w*|grew|rise\w*|rose|ris(?:en|ing)|accelerat\w*|re-accelerat\w*|increas\w*|jump\w*|climb\w*|surg\w*|up|soar\w*|expand\w*)\b", re.I)
+# "List every US-dollar amount", "what gmv numbers does the writer give", "which renminbi figures come up".
+_LISTING = re.compile(r"\b(?:list|all|every|each)\b[^?]*?\b(?P<a>figures?|numbers?|amounts?|percentages?|stats|statistics|sums?)\b"
+                      r"|\b(?:what|which)\s+(?:[\w'-]+\s+){0,3}?(?P<b>figures|numbers|amounts|percentages|stats|statistics|sums)\b", re.I)
+_LISTED_KINDS = {"amount": "money", "sum": "money", "percentage": "percent"}
 _TURN_DOWN = re.compile(r"\b(?:slow(?:s|ed|ing)?(?: down)?|decelerat\w*|fall(?:s|en|ing)?|fell|drop(?:s|ped|ping)?|declin\w*|shr[iu]nk\w*|plung\w*|plummet\w*|(?:went|gone|going|goes|go) down)\b", re.I)
 _TURN_UP = re.compile(r"\b(?:accelerat\w*|re-accelerat\w*|jump(?:s|ed|ing)?|surg(?:e|es|ed|ing)|soar\w*|(?:went|gone|going|goes|go) up|pick(?:s|ed|ing)? (?:back )?up)\b", re.I)
 _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("price per share"), no metric of its own
@@ -162,6 +166,7 @@ class Query:
     growth: bool = False
     direction: str = ""  # "up" or "down" when the question says a figure rose or fell
     turn: str = ""  # "up" or "down" when it says a figure turned that way (`turn_of`)
+    listing: frozenset[str] | None = None  # asks for every figure of a sort ("every US-dollar amount"): the kinds named, maybe none
     figure_roles: tuple[str, ...] = ()  # per figure of the question: "to", "from" or "" (the word before it)
     than_at: int = -1  # where " than " stands in `text`
     per: str = ""  # the unit a figure is asked per ("share" for "price per share")
@@ -269,7 +274,7 @@ class Analyzer:
             periods=periods, figures=figures,
             figure_roles=tuple((m.group(1).lower() if (m := _END_WORD.search(text[max(0, f.start - 8):f.start])) else "") for f in figures),
             undated=_undated(text, periods),
-            direction=direction_of(own), turn=turn_of(own), than_at=text.lower().find(" than "),
+            direction=direction_of(own), turn=turn_of(own), listing=_listing(own), than_at=text.lower().find(" than "),
             metric_terms=self.table.terms(_PER.sub(" ", bare)),
             figure_kinds=_figure_kinds(_PER.sub(" ", text)), kind_hints=frozenset(k for p, ks in _KIND_HINTS if p.search(text) for k in ks),
             currency=next((c for p, c in _CURRENCY_HINTS if p.search(text)), ""), growth=bool(_ASKS_GROWTH.search(text)),
@@ -394,6 +399,15 @@ def _figure_kinds(text: str) -> frozenset[str]:
         if pattern.search(text):
             return kinds
     return frozenset()
+
+
+def _listing(text: str) -> frozenset[str] | None:
+    """The figure kinds a question asking for every figure of a sort names (an empty set: none), or None."""
+    m = _LISTING.search(text)
+    if m is None:
+        return None
+    word = (m.group("a") or m.group("b")).lower().rstrip("s")
+    return frozenset({_LISTED_KINDS[word]}) if word in _LISTED_KINDS else frozenset()
 
 
 def direction_of(text: str) -> str:

@@ -177,6 +177,36 @@ class Order:
         return order_draft(query, ctx.date_of)
 
 
+# Sentences quoted at most for a question asking for every figure of a sort.
+LIST_SENTENCES = 8
+
+
+class Enumerate:
+    """ "List every US-dollar amount the article quotes": the sentences of every fact row of the sort
+    asked (currency, kind, metric, company), in the article's order."""
+
+    name = "enumerate"
+
+    def match(self, query: Query) -> bool:
+        return query.listing is not None
+
+    def run(self, query: Query, ctx: Context) -> Draft | None:
+        kinds = query.listing or query.figure_kinds
+        metric = query.metric_terms & frozenset().union(*ctx.table.metric_terms.values())  # words that name a metric of some row
+        named = {m.entity for m in query.mentions}
+        if not (query.currency or kinds or metric):
+            return None  # "all the numbers": no sort to list
+        rows = [f for f in ctx.table.facts if (not query.doc_ids or f.doc_id in query.doc_ids)
+                and (not query.currency or f.currency == query.currency) and (not kinds or f.kind in kinds)
+                and (not metric or metric & ctx.table.metric_terms[f.id])]
+        of_named = [f for f in rows if f.entity in named or any(ctx.table.affinity(n, f.entity) > 0 for n in named)]
+        rows = of_named if len(of_named) >= 2 else rows  # "Alibaba and its two challengers": not Alibaba's alone
+        sids = sorted({s for f in rows if (s := ctx.sentence_of(f)) is not None})
+        if len(rows) < 2 or not sids or len(sids) > LIST_SENTENCES:
+            return None
+        return Draft("quote", sids=tuple(sids), rows=tuple(rows), notes=("every fact row of the sort asked",))
+
+
 class TableFigure:
     """A figure question a reviewed fact row answers outright (the row model's `answer` threshold). A
     drafted row never bypasses the ranker: the reader weighs it as a feature."""
@@ -314,7 +344,7 @@ def _best_document(query: Query, ctx: Context) -> str:
 
 # Precedence: the first skill that matches and answers wins; the reader answers the rest.
 SKILLS: tuple[Skill, ...] = (
-    SmallTalk(), TwoParts(), Premise(), DirectionPremise(), Derived(), Elapsed(), Order(), TableFigure(), UnknownNames(),
+    SmallTalk(), TwoParts(), Premise(), DirectionPremise(), Derived(), Elapsed(), Order(), Enumerate(), TableFigure(), UnknownNames(),
     DatePremise(), RolePremise(), Title(), Gist(),
 )  # fmt: skip
 

@@ -918,3 +918,19 @@ def test_a_turn_the_article_states_so_or_a_rate_asked_is_not_corrected(bot, ques
 def test_a_when_answer_is_led_by_the_dated_sentence_after_an_undated_one(bot):
     a = bot.ask("when does the story that begins with high drama take place?")
     assert a.citations[0].text.startswith("In November 2020") and "begins with high drama" in a.citations[1].text, a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [("Can you list every US-dollar amount the article quotes?", ("US$2.8 billion", "$3.75 billion", "$11.9 billion", "$20.1 billion")),
+     ("what gmv numbers does the writer put on alibaba and its two challengers?", ("CNY 8 trillion", "CNY 5.2 trillion", "CNY 3.5 trillion")),
+     ("What market share numbers does the article give?", ("50.8%", "33%"))],
+)
+def test_a_question_asking_for_every_figure_of_a_sort_quotes_them_all(bot, question, figures):
+    a = bot.ask(question)
+    assert a.answerable and all(f in a.text for f in figures), a.text
+    assert_well_cited(a, bot.documents)
+
+
+def test_every_number_with_no_sort_named_is_not_listed(bot):
+    assert "every fact row of the sort asked" not in bot.ask("what are all the numbers?").notes
