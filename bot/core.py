@@ -121,7 +121,7 @@ class Bot:
         """The `Query` a question (and its conversation) comes to."""
         q = self.clean_question(question)
         turns = self._standalone_history(history)
-        query = self.analyzer.analyze(q, turns)
+        query = self._read(q, turns)
         if self.llm is not None and turns and query.followup:
             condensed = self.llm.condense(q, turns)
             if condensed:
@@ -237,6 +237,20 @@ class Bot:
         """A new conversation that keeps its own history."""
         return Chat(self)
 
+    def _read(self, question: str, turns: list[tuple[str, str]]) -> Query:
+        """The analyzer's Query; for a follow-up whose "it" may stand for several things, the reading whose
+        best sentence the ranker finds likeliest to answer (the rules' own reading on a tie)."""
+        query = self.analyzer.analyze(question, turns)
+        if not turns or not query.followup or query.parts:
+            return query
+        best, best_p = query, -1.0
+        for reading in [query, *self.analyzer.readings(question, turns)]:
+            ranked = self.reader.rank(reading)
+            p = ranked[0].p if ranked else 0.0
+            if p > best_p + 1e-9:
+                best, best_p = reading, p
+        return best
+
     def _standalone_history(self, history: object) -> list[tuple[str, str]]:
         """Earlier turns as (standalone question, answer text), resolving plain-text histories turn by turn."""
         if history is None:
@@ -260,7 +274,7 @@ class Bot:
                     earlier = self.clean_question(q)
                 except InvalidQuestionError as e:
                     raise HistoryError(f"History item {i}: {e}") from None
-                standalone = self.analyzer.analyze(earlier, out).standalone
+                standalone = self._read(earlier, out).standalone
             out.append((standalone, a_text or ""))
         return out
 

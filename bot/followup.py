@@ -174,10 +174,11 @@ def needs_rewrite(question: str, lexicon: Lexicon) -> bool:
     return len(words) <= _NAMELESS_WORDS and not lexicon.find(q)
 
 
-def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
+def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lexicon, referent: str | None = None) -> str:
     """The standalone question a follow-up means; a self-contained question comes back unchanged.
 
-    `history` holds (standalone question, answer text) pairs of earlier turns, oldest first.
+    `history` holds (standalone question, answer text) pairs of earlier turns, oldest first; `referent`,
+    when given, is what its "it" or "they" stands for (one of `referents`).
     """
     if not history or not needs_rewrite(question, lexicon):
         return question
@@ -195,7 +196,7 @@ def resolve_followup(question: str, history: list[tuple[str, str]], lexicon: Lex
                 return q  # "And what happened to Wayne Group's IPO in November 2020?" stands alone
         else:
             return _ellipsis(rest, prev_q, history, lexicon)
-    rewritten = _replace_pronouns(q, history, lexicon)
+    rewritten = _replace_pronouns(q, history, lexicon, referent)
     if rewritten != q and not _unresolved(rewritten) and (lexicon.find(rewritten) or len(rewritten.split()) > _SHORT_WORDS):
         return rewritten
     topic = _thing_referent(prev_q, lexicon, with_noun=True)
@@ -278,7 +279,22 @@ def _surface(text: str, found: tuple[int, int, str]) -> str:
     return found[2]
 
 
-def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) -> str:
+def referents(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -> list[str]:
+    """What a follow-up's "it" or "they" may stand for: the names, not of people, of the last question and
+    of its answer's first sentence ("whats the bill?" after an answer naming AIDC), first seen first;
+    none when the question has no such pronoun."""
+    if not history or _PERSON_PRONOUN.search(question) or not _THING_PRONOUN.search(_EXPLETIVE.sub("", question)) or _LEAD.match(question.strip()):
+        return []
+    prev_q, answer = borrowed(history[-1][0]), history[-1][1]
+    pronoun = _THING_PRONOUN.search(_EXPLETIVE.sub("", question))
+    if pronoun and pronoun.group().lower() in ("they", "them", "their", "theirs") and (_who_frame(prev_q) or _name_pair(prev_q, lexicon)):
+        return []  # "they" after "Taobao and Tmall" means both
+    first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0] if answer else ""
+    names = [n for text in (prev_q, first) for _, _, n in lexicon.find(text) if n not in lexicon.persons and n.lower() not in _TERMS]
+    return list(dict.fromkeys(names))
+
+
+def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon, referent: str | None = None) -> str:
     """Replace the first person pronoun, and the first thing pronoun or bare demonstrative, by their referents."""
     prev_q = borrowed(history[-1][0])
     out = q
@@ -291,7 +307,7 @@ def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon) 
     if m:
         word = m.group().lower()
         plural = word in ("they", "them", "their", "theirs")
-        thing = (_who_frame(prev_q) or _name_pair(prev_q, lexicon)) if plural else None
+        thing = referent or ((_who_frame(prev_q) or _name_pair(prev_q, lexicon)) if plural else None)
         for earlier, _ in reversed(history):  # the latest earlier question that names something
             thing = thing or _thing_referent(borrowed(earlier), lexicon, with_noun=word == "it")
         if thing:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .facts import FactTable, Mention
-from .followup import Lexicon, resolve_followup
+from .followup import Lexicon, referents, resolve_followup
 from .quantity import Period, find_periods, find_quantities
 from .resources import CASUAL_WORDS, PLACE_NAMES, SMALLTALK
 from .text import CONTEXT_MARK, bm25_tokens
@@ -213,8 +213,17 @@ class Analyzer:
             alternation = "|".join(re.escape(k) for k in sorted(self.sections, key=len, reverse=True))
             self._section_pattern = re.compile(rf"\b(?:{alternation})\b")
 
-    def analyze(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Query:
-        """The Query for a cleaned question; `history` holds (standalone question, answer text) pairs, oldest first."""
+    def readings(self, question: str, history: Sequence[tuple[str, str]] = ()) -> list[Query]:
+        """The Query for each thing a follow-up's "it" may stand for (`followup.referents`); [] when it has no such pronoun."""
+        turns = [(_searched(q), a) for q, a in history if not _smalltalk(q)]
+        if _SMALLTALK_LEAD.match(question) or _smalltalk(question):
+            return []
+        spelled = self._respell(question)
+        return [self.analyze(question, history, referent=r) for r in referents(spelled, turns, self.lexicon)]
+
+    def analyze(self, question: str, history: Sequence[tuple[str, str]] = (), referent: str | None = None) -> Query:
+        """The Query for a cleaned question; `history` holds (standalone question, answer text) pairs, oldest
+        first; `referent` is what a follow-up's "it" stands for (one of `readings`), else the rules decide."""
         lead = _SMALLTALK_LEAD.match(question)
         if lead and len(question[lead.end():].split()) >= 3:  # "Thanks, and how big was the fine?": the question after the courtesy
             rest = question[lead.end():]
@@ -222,7 +231,7 @@ class Analyzer:
         if kind := _smalltalk(question):  # "Hello!" mid-conversation is still a greeting, not a follow-up
             return Query(asked=question, text=question, own=question, standalone=question, smalltalk=kind)
         turns = [(_searched(q), a) for q, a in history if not _smalltalk(q)]  # "Thanks!" is nothing to follow up on
-        resolved = resolve_followup(self._respell(question), turns, self.lexicon)
+        resolved = resolve_followup(self._respell(question), turns, self.lexicon, referent)
         own, _, borrowed = resolved.partition(CONTEXT_MARK)
         borrowed = borrowed.rstrip("?").strip()
         q = self._build(question, resolved, own.strip(), borrowed, followup=resolved != question)

@@ -934,3 +934,14 @@ def test_a_question_asking_for_every_figure_of_a_sort_quotes_them_all(bot, quest
 
 def test_every_number_with_no_sort_named_is_not_listed(bot):
     assert "every fact row of the sort asked" not in bot.ask("what are all the numbers?").notes
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "name", "phrase"),
+    [("Which Alibaba division includes Lazada?", "how much is it losing each quarter?", "AIDC", "quarterly losses have widened to CNY 5.0 billion"),
+     ("What is the empire's sharpest spear?", "What's driving it these days?", "Cloud Intelligence Group", "")],
+)
+def test_it_may_stand_for_what_the_last_answer_named(bot, first, then, name, phrase):
+    a = bot.ask(first)
+    b = bot.ask(then, [(first, a)])
+    assert name in b.standalone_question and phrase in b.text, (b.standalone_question, b.text)
