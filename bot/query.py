@@ -79,8 +79,9 @@ _RATE = frozenset({"percent", "percentage_points", "multiple"})
 # What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
 # The words that ask come before the metric's ("How many members after it grew?" asks for a count).
 _ASKED_KINDS = (
-    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b|\bhow many (?:percentage )?points\b", re.I), _RATE),
-    (re.compile(r"\bhow much money\b", re.I), frozenset({"money"})),
+    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b|\bhow many (?:percentage )?points\b|\bhow much off\b|\b(?:%|percent) off\b", re.I), _RATE),
+    (re.compile(r"\bhow much money\b|\bhow many (?:(?:billion|million|trillion|thousand) )?(?:yuan|dollars|usd|rmb|euros?|pounds)\b", re.I), frozenset({"money"})),
+    (re.compile(r"\bhow much time\b|\bhow long\b", re.I), frozenset({"duration"})),
     (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
     (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
     (re.compile(r"\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty)\b", re.I), frozenset({"money"})),

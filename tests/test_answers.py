@@ -945,3 +945,13 @@ def test_it_may_stand_for_what_the_last_answer_named(bot, first, then, name, phr
     a = bot.ask(first)
     b = bot.ask(then, [(first, a)])
     assert name in b.standalone_question and phrase in b.text, (b.standalone_question, b.text)
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [("how many billion yuan did alibbaba have to cough up as a penalty?", "CNY 18.2 billion"),  # "how many yuan" asks for money
+     ("The Ant listing, how much time before the first trading it was stopped?", "48 hours")],  # "how much time" for a duration
+)
+def test_how_many_yuan_and_how_much_time_ask_for_money_and_a_duration(bot, question, figure):
+    a = bot.ask(question)
+    assert a.answerable and figure in a.citations[0].text, a.text
