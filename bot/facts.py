@@ -228,12 +228,20 @@ class FactTable:
         out: list[Mention] = []
         for m in pattern.finditer(text):
             word = m.group()
+            if out and m.start() < out[-1].end:
+                continue  # inside a name read as a longer one ("Tencent's cloud")
             # Readers write names in lower case ("douyin's gmv"); a lower-case match that is an ordinary
             # word of the documents is no mention (an alias such as "cloud unit" is written so on purpose).
             if word.islower() and word in self._lower_words and not self._alias_lower(word):
                 continue
             # "Huawei's cloud business": a lower-case alias after another name's possessive is that one's.
             if word.islower() and out and re.fullmatch(r"['’]s\s+", text[out[-1].end : m.start()]):
+                continue
+            # "Tencent's cloud" is Tencent Cloud when that is a name of its own.
+            whole = re.match(r"['’]s\s+([\w-]+)", text[m.end() :])
+            longer = whole and names.get(f"{word.replace('’', chr(39)).lower()} {whole.group(1).lower()}")
+            if longer:
+                out.append(Mention(longer, m.start(), m.end() + whole.end()))
                 continue
             out.append(Mention(names[word.replace("’", "'").lower()], m.start(), m.end()))
         return out
