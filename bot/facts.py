@@ -209,7 +209,7 @@ class FactTable:
         return re.compile(rf"(?<![\w-])(?:{alternation})(?![\w-])", re.I), {n.replace("’", "'").lower(): e for n, e in names.items()}
 
     def _alias_lower(self, text: str) -> bool:
-        """Whether a knowledge file writes this name in lower case itself ("cloud unit")."""
+        """Whether a knowledge file writes this name in lower case itself ("retail arm")."""
         return any(a == text for aliases in self.knowledge.aliases.values() for a in aliases)
 
     @cached_property
@@ -229,15 +229,15 @@ class FactTable:
         for m in pattern.finditer(text):
             word = m.group()
             if out and m.start() < out[-1].end:
-                continue  # inside a name read as a longer one ("Tencent's cloud")
-            # Readers write names in lower case ("douyin's gmv"); a lower-case match that is an ordinary
-            # word of the documents is no mention (an alias such as "cloud unit" is written so on purpose).
+                continue  # inside a name read as a longer one ("Initech's cloud")
+            # Readers write names in lower case ("hooli's revenue"); a lower-case match that is an ordinary
+            # word of the documents is no mention (an alias such as "retail arm" is written so on purpose).
             if word.islower() and word in self._lower_words and not self._alias_lower(word):
                 continue
-            # "Huawei's cloud business": a lower-case alias after another name's possessive is that one's.
+            # "Initech's retail arm": a lower-case alias (Globex's) after another name's possessive is that one's.
             if word.islower() and out and re.fullmatch(r"['’]s\s+", text[out[-1].end : m.start()]):
                 continue
-            # "Tencent's cloud" is Tencent Cloud when that is a name of its own.
+            # "Initech's cloud" is Initech Cloud when that is a name of its own.
             whole = re.match(r"['’]s\s+([\w-]+)", text[m.end() :])
             longer = whole and names.get(f"{word.replace('’', chr(39)).lower()} {whole.group(1).lower()}")
             if longer:

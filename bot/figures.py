@@ -107,7 +107,7 @@ def _named_pair(query: Query, table: FactTable) -> tuple[Fact, Fact] | None:
     if len(named) != 2:
         return None
     rows = [f for f in table.rows(query.doc_ids) if f.value is not None]
-    # A name stands for its own rows, or for those of a part or equivalent ("Tencent" for Tencent Cloud's).
+    # A name stands for its own rows, or for those of a part or equivalent ("Initech" for Initech Cloud's).
     of = [[f for f in rows if table.affinity(n, f.entity) > 0] for n in named]
     pairs = [(a, b) for a in of[0] for b in of[1] if a.entity != b.entity and a.metric == b.metric and _comparable(a, b)]
     return pairs[0] if len(pairs) == 1 else None

@@ -102,7 +102,7 @@ class Lexicon:
 
     def closest(self, word: str) -> str | None:
         """The one-word name a reader most likely meant by a word the corpus does not use: one the word
-        begins ("ali"), or one a slip of a letter or two away ("Alibab", "Pinduodou"); the corpus's most
+        begins ("glob"), or one a slip of a letter or two away ("Globx", "Initehc"); the corpus's most
         used such name, or None."""
         key = word.lower()
         if len(key) < 3:
@@ -281,14 +281,14 @@ def _surface(text: str, found: tuple[int, int, str]) -> str:
 
 def referents(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -> list[str]:
     """What a follow-up's "it" or "they" may stand for: the names, not of people, of the last question and
-    of its answer's first sentence ("whats the bill?" after an answer naming AIDC), first seen first;
+    of its answer's first sentence ("whats the bill?" after an answer naming Globex Retail), first seen first;
     none when the question has no such pronoun."""
     if not history or _PERSON_PRONOUN.search(question) or not _THING_PRONOUN.search(_EXPLETIVE.sub("", question)) or _LEAD.match(question.strip()):
         return []
     prev_q, answer = borrowed(history[-1][0]), history[-1][1]
     pronoun = _THING_PRONOUN.search(_EXPLETIVE.sub("", question))
     if pronoun and pronoun.group().lower() in ("they", "them", "their", "theirs") and (_who_frame(prev_q) or _name_pair(prev_q, lexicon)):
-        return []  # "they" after "Taobao and Tmall" means both
+        return []  # "they" after "Acme and Hooli" means both
     first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0] if answer else ""
     names = [n for text in (prev_q, first) for _, _, n in lexicon.find(text) if n not in lexicon.persons and n.lower() not in _TERMS]
     return list(dict.fromkeys(names))

@@ -354,7 +354,7 @@ class Analyzer:
         return False
 
     def _respell(self, text: str) -> str:
-        """The question with each word no document uses that stands for a corpus name ("ali's", "Alibab")
+        """The question with each word no document uses that stands for a corpus name ("glob's", "Globx")
         written as that name."""
         text = _CASUAL.sub(lambda m: _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
         return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)

@@ -200,7 +200,7 @@ class Enumerate:
                 and (not query.currency or f.currency == query.currency) and (not kinds or f.kind in kinds)
                 and (not metric or metric & ctx.table.metric_terms[f.id])]
         of_named = [f for f in rows if f.entity in named or any(ctx.table.affinity(n, f.entity) > 0 for n in named)]
-        rows = of_named if len(of_named) >= 2 else rows  # "Alibaba and its two challengers": not Alibaba's alone
+        rows = of_named if len(of_named) >= 2 else rows  # "Acme and its two challengers": not Acme's alone
         sids = sorted({s for f in rows if (s := ctx.sentence_of(f)) is not None})
         if len(rows) < 2 or not sids or len(sids) > LIST_SENTENCES:
             return None
