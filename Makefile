@@ -60,6 +60,9 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-h.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-h
 	$(PY) -m eval --gold eval/heldout-i.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-i
 	$(PY) -m eval --gold eval/heldout-j.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-j
+	$(PY) -m eval --gold eval/heldout-k.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-k
+	$(PY) -m eval --gold eval/heldout-l.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-l
+	$(PY) -m eval --gold eval/heldout-m.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-m
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation

@@ -227,7 +227,9 @@ def premise_draft(query: Query, table: FactTable, about: list[Fact], sentence_of
     """A correction when the question quotes a figure the article contradicts; a "Yes" for a yes/no
     question whose figure is the one it asks about, said in the asked direction. `about` holds the rows
     the question is about (rows of its entity or metric), best first: another row never corrects it."""
-    checks = check_figures(query.text, table, query.doc_ids)
+    # A bare number with no unit or scale ("... in 21?") claims nothing to check.
+    bare = {q.start for q in query.figures if q.kind == "count" and not q.unit and not q.scale}
+    checks = [c for c in check_figures(query.text, table, query.doc_ids) if c.start not in bare]
     if not checks:
         return None
     about_ids = {f.id for f in about}

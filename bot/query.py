@@ -120,6 +120,7 @@ _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b",
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(]?$")
 _CASUAL = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in sorted(CASUAL_WORDS, key=len, reverse=True)) + r")(?![\w'’.-])", re.I)
+_SHORT_YEAR = re.compile(r"\b(in|since|until|till|during) '?([0-3]\d)\b(?![.,]\d)(?!\s*(?:%|[A-Za-z$€£¥]))", re.I)
 _SPELLABLE = re.compile(r"(?<![\w'’-])[A-Za-z]{3,}(?![\w-])")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _SMALLTALK_LEAD = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|cool|great|nice|hi|hello|hey)\b(?:\s+(?:so much|a lot|you|there))?[\s,!.;:-]+(?:and\s+|so\s+|now\s+)?(?=\w)", re.I)
@@ -357,6 +358,7 @@ class Analyzer:
         """The question with each word no document uses that stands for a corpus name ("glob's", "Globx")
         written as that name."""
         text = _CASUAL.sub(lambda m: _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
+        text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)  # "in 21" is 2021
         return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)
 
     def _name_meant(self, word: str) -> str | None:

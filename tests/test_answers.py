@@ -955,3 +955,9 @@ def test_it_may_stand_for_what_the_last_answer_named(bot, first, then, name, phr
 def test_how_many_yuan_and_how_much_time_ask_for_money_and_a_duration(bot, question, figure):
     a = bot.ask(question)
     assert a.answerable and figure in a.citations[0].text, a.text
+
+
+def test_a_bare_number_is_no_premise_and_a_two_digit_year_is_a_year(bot):
+    a = bot.ask("how much of china online shopping did ali have in 21")
+    assert not a.text.startswith("No") and "50.8% in 2021" in a.text, a.text
+    assert bot.analyzer._respell("did it grow by 13? from 3 to 13?") == "did it grow by 13? from 3 to 13?"
