@@ -310,3 +310,16 @@ def test_held_out_sets_quote_the_article_and_do_not_repeat_the_gold_set(name):
             assert unit["user_input"].lower() not in gold, unit["user_input"]
     assert not errors, errors
     assert len({r["id"] for r in records}) == len(records) >= 50
+
+
+def test_pooled_scores_several_sets_as_one(bot, tmp_path):
+    from eval.pooled import pooled
+
+    lines = (ROOT / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines()
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")
+    b.write_text("\n".join(lines[6:12]) + "\n", encoding="utf-8")
+    both = pooled([a, b], bot=bot)
+    one = pooled([a], bot=bot)
+    assert both["evidence_hit@1"]["n"] > one["evidence_hit@1"]["n"] > 0
+    assert 0.0 <= both["evidence_hit@1"]["value"] <= 1.0 and both["unsupported_figure_rate"]["value"] == 0.0
