@@ -64,7 +64,8 @@ class Bot:
         self.lexicon = Lexicon.from_texts((s.text for s in index.sentences if not is_heading(s)), extra=names + list(knowledge.people),
                                           people=knowledge.people)
         self.analyzer = Analyzer(self.lexicon, self.facts, _section_names(index.documents), self.retriever.in_vocabulary,
-                                 {d: doc.text.lower() for d, doc in index.documents.items()} if len(index.documents) > 1 else {})
+                                 {d: doc.text.lower() for d, doc in index.documents.items()} if len(index.documents) > 1 else {},
+                                 getattr(index.encoder, "words", frozenset)())
         self.features = Features(index, self.facts, self.lexicon, knowledge.cause_cues)
         sentence_model, self.rows, answerable = models or (Logistic.load(MODEL_FILE, FEATURES), RowModel.load(), Logistic.load(ANSWERABLE_FILE, ANSWERABLE_FEATURES))
         self.reader = Reader(index, self.retriever, self.features, sentence_model, self.settings, answerable)
@@ -243,8 +244,11 @@ class Bot:
         query = self.analyzer.analyze(question, turns)
         if not turns or not query.followup or query.parts:
             return query
+        others = self.analyzer.readings(question, turns)
+        if not others:
+            return query
         best, best_p = query, -1.0
-        for reading in [query, *self.analyzer.readings(question, turns)]:
+        for reading in [query, *others]:
             ranked = self.reader.rank(reading)
             p = ranked[0].p if ranked else 0.0
             if p > best_p + 1e-9:

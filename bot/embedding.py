@@ -44,6 +44,12 @@ class Encoder(Protocol):
     def encode(self, texts: list[str]) -> np.ndarray: ...
 
 
+def whole_words(vocab: dict[str, int] | None) -> frozenset[str]:
+    """The ordinary words of the model's language: its tokenizer's whole-word entries of two or more
+    letters (a word-piece vocabulary keeps a whole token for each common word, "small", "state", "ten")."""
+    return frozenset(w for w in vocab or () if len(w) > 1 and w.isascii() and w.isalpha() and w.islower())
+
+
 def resolve_model(name: str) -> str:
     """The local path of the default model (shipped in a package), or `name` unchanged."""
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
@@ -74,6 +80,9 @@ class TorchEncoder:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
 
+    def words(self) -> frozenset[str]:
+        return whole_words(getattr(getattr(self.model, "tokenizer", None), "get_vocab", dict)())
+
     def encode(self, texts: list[str]) -> np.ndarray:
         vecs = self.model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vecs, dtype=np.float32)
@@ -101,6 +110,9 @@ class OnnxEncoder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(folder / ONNX_FILE), opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def words(self) -> frozenset[str]:
+        return whole_words(self.tokenizer.get_vocab())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Queries one at a time (no padding); many texts (a build) in batches of similar length."""

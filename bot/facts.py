@@ -234,8 +234,10 @@ class FactTable:
             # word of the documents is no mention (an alias such as "retail arm" is written so on purpose).
             if word.islower() and word in self._lower_words and not self._alias_lower(word):
                 continue
-            # "Initech's retail arm": a lower-case alias (Globex's) after another name's possessive is that one's.
-            if word.islower() and out and re.fullmatch(r"['’]s\s+", text[out[-1].end : m.start()]):
+            # "Initech's retail arm": a lower-case alias (Globex's) after another name's possessive is that
+            # one's, unless its entity is a part of the possessor ("Initech's delivery unit", its own).
+            if (word.islower() and out and re.fullmatch(r"['’]s\s+", text[out[-1].end : m.start()])
+                    and self.affinity(out[-1].entity, names[word.replace("’", "'").lower()]) == 0):
                 continue
             # "Initech's cloud" is Initech Cloud when that is a name of its own.
             whole = re.match(r"['’]s\s+([\w-]+)", text[m.end() :])

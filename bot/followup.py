@@ -96,7 +96,9 @@ class Lexicon:
             and n.split()[-1].lower() not in ORG_SUFFIXES and n.split()[0].lower() not in singles
         } | set(people)
         # The first word of a multi-word name stands for it in conversation ("Globex" for "Globex Cloud").
-        names |= {n.split()[0] for n in list(names) if " " in n and n not in persons and n.split()[0][:1].isupper() and n.split()[0].lower() not in _NOT_NAMES}
+        # Not a possessive first word: "Globex's cloud" is a reader's name for Globex Cloud, "Globex's" no name.
+        names |= {n.split()[0] for n in list(names) if " " in n and n not in persons and n.split()[0][:1].isupper()
+                  and n.split()[0].lower() not in _NOT_NAMES and not n.split()[0].endswith(("'s", "’s"))}
         common = frozenset(n for n in names if n.lower() in lower)
         return cls(tuple(sorted(names, key=lambda n: (-len(n), n))), frozenset(persons), common, dict(counts))
 
@@ -280,13 +282,18 @@ def _surface(text: str, found: tuple[int, int, str]) -> str:
 
 
 def referents(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -> list[str]:
-    """What a follow-up's "it" or "they" may stand for: the names, not of people, of the last question and
+    """What a follow-up's "it", "they" or "that <noun>" may stand for: the names, not of people, of the last question and
     of its answer's first sentence ("whats the bill?" after an answer naming Globex Retail), first seen first;
     none when the question has no such pronoun."""
-    if not history or _PERSON_PRONOUN.search(question) or not _THING_PRONOUN.search(_EXPLETIVE.sub("", question)) or _LEAD.match(question.strip()):
+    pointing = _THING_PRONOUN.search(_EXPLETIVE.sub("", question)) or _DEMONSTRATIVE_NOUN.search(question)  # "it", "that unit"
+    if not history or _PERSON_PRONOUN.search(question) or not pointing or _LEAD.match(question.strip()):
         return []
     prev_q, answer = borrowed(history[-1][0]), history[-1][1]
     pronoun = _THING_PRONOUN.search(_EXPLETIVE.sub("", question))
+    if not pronoun:  # "that IPO" after a question about an IPO is that one: the rules' reading
+        key = pointing.group(1).lower().rstrip("s")[:5]
+        if any(w.lower().rstrip("s")[:5] == key for w in re.findall(r"[\w+&'’.-]+", prev_q)):
+            return []
     if pronoun and pronoun.group().lower() in ("they", "them", "their", "theirs") and (_who_frame(prev_q) or _name_pair(prev_q, lexicon)):
         return []  # "they" after "Acme and Hooli" means both
     first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0] if answer else ""
@@ -317,7 +324,7 @@ def _replace_pronouns(q: str, history: list[tuple[str, str]], lexicon: Lexicon, 
         thing = _thing_referent(prev_q, lexicon, with_noun=True) if d else None
         if d and thing:
             out = _sub_at(out, d, thing)
-        elif (dn := _DEMONSTRATIVE_NOUN.search(out)) and (phrase := _noun_phrase(dn.group(1), history, lexicon)):
+        elif (dn := _DEMONSTRATIVE_NOUN.search(out)) and (phrase := referent or _noun_phrase(dn.group(1), history, lexicon)):
             out = out[: dn.start()] + phrase + out[dn.end() :]
     return out
 

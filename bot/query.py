@@ -17,9 +17,11 @@ from dataclasses import dataclass, field, replace
 from .facts import FactTable, Mention
 from .followup import Lexicon, referents, resolve_followup
 from .quantity import Period, find_periods, find_quantities
-from .resources import CASUAL_WORDS, PLACE_NAMES, SMALLTALK
+from .resources import CASUAL_WORDS, PLACE_NAMES, SMALLTALK, STOPWORDS
 from .text import CONTEXT_MARK, bm25_tokens
 from .types import Quantity
+
+SPELLED_CACHE = 4096  # the most typed words whose name is remembered (a memory bound, not a tuning knob)
 
 # --- the kind of answer a question asks for -----------------------------------------------------
 
@@ -68,7 +70,7 @@ _ONE_LINE = re.compile(rf"\b{_IN_ONE_LINE}\b|\bone-liner\b", re.I)
 # --- operations on figures ------------------------------------------------------------------------
 
 _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b"
-                         r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|ahead|behind)\b", re.I)
+                         r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|(?:ahead|behind)(?! of (?:the|its|their|a|an)\b))\b", re.I)
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
@@ -79,8 +81,8 @@ _RATE = frozenset({"percent", "percentage_points", "multiple"})
 # What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
 # The words that ask come before the metric's ("How many members after it grew?" asks for a count).
 _ASKED_KINDS = (
-    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b|\bhow many (?:percentage )?points\b|\bhow much off\b|\b(?:%|percent) off\b", re.I), _RATE),
-    (re.compile(r"\bhow much money\b|\bhow many (?:(?:billion|million|trillion|thousand) )?(?:yuan|dollars|usd|rmb|euros?|pounds)\b", re.I), frozenset({"money"})),
+    (re.compile(r"\b(?:what|which|by what) (?:percent(?:age)?|share|proportion)\b|\bhow many (?:percentage )?points\b|\bhow many (?:percent(?:age)?|times|fold)\b|\bhow much off\b|\b(?:%|percent) off\b", re.I), _RATE),
+    (re.compile(r"\bhow much money\b|\bhow many (?:(?:billion|million|trillion|thousand)s? (?:of )?)?(?:yuan|dollars|usd|rmb|euros?|pounds|yen)\b", re.I), frozenset({"money"})),
     (re.compile(r"\bhow much time\b|\bhow long\b", re.I), frozenset({"duration"})),
     (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
     (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
@@ -93,11 +95,12 @@ _KIND_HINTS = (
     (re.compile(r"\b(?:share|percent|percentage|proportion|rate|how fast|growth|discount)", re.I), ("percent",)),
 )
 _CURRENCY_HINTS = ((re.compile(r"\b(?:dollars?|usd|us\$)|\$", re.I), "USD"), (re.compile(r"\b(?:yuan|rmb|cny|renminbi)\b", re.I), "CNY"))
-_PER = re.compile(r"\bper\s+[\w-]+", re.I)
+# "price per share"; not "per cent", "per se", "per capita", nor "per the article" (a function word follows).
+_PER = re.compile(r"\bper\s+(?!(?:cent|se|capita)\b)(?!(?:" + "|".join(sorted(STOPWORDS)) + r")\b)[\w-]+", re.I)
 _DOWN = re.compile(r"\b(?:slow\w*|decelerat\w*|fall\w*|fell|drop\w*|declin\w*|shr[iu]nk\w*|decreas\w*|cut|lower\w*|down|weaken\w*|los[te]\w*|plung\w*|plummet\w*)\b", re.I)
 _UP = re.compile(r"\b(?:grow(?!th)\w*|grew|rise\w*|rose|ris(?:en|ing)|accelerat\w*|re-accelerat\w*|increas\w*|jump\w*|climb\w*|surg\w*|up|soar\w*|expand\w*)\b", re.I)
 # "List every US-dollar amount", "what gmv numbers does the writer give", "which renminbi figures come up".
-_LISTING = re.compile(r"\b(?:list|all|every|each)\b[^?]*?\b(?P<a>figures?|numbers?|amounts?|percentages?|stats|statistics|sums?)\b"
+_LISTING = re.compile(r"(?:\blist\b[^?]*?|(?<!\bin )\b(?:all|every|each)\b(?! told)(?:\s+[\w'$-]+){0,3}?\s+)\b(?P<a>figures?|numbers?|amounts?|percentages?|stats|statistics|sums?)\b"
                       r"|\b(?:what|which)\s+(?:[\w'-]+\s+){0,3}?(?P<b>figures|numbers|amounts|percentages|stats|statistics|sums)\b", re.I)
 _LISTED_KINDS = {"amount": "money", "sum": "money", "percentage": "percent"}
 _TURN_DOWN = re.compile(r"\b(?:slow(?:s|ed|ing)?(?: down)?|decelerat\w*|fall(?:s|en|ing)?|fell|drop(?:s|ped|ping)?|declin\w*|shr[iu]nk\w*|plung\w*|plummet\w*|(?:went|gone|going|goes|go) down)\b", re.I)
@@ -118,9 +121,9 @@ _TWO_PARTS = re.compile(r"^(.{8,}?)[,;]?\s+and\s+((?:(?:in|on|at|by|for|from|to|
 _TWO_QUESTIONS = re.compile(r"^(.{8,}?)\?\s+((?:(?:and|but|also|so|then)\s+)?(?:how|what|which|who|whom|when|why|where|is|was|are|were|did|does|do|has|have|had|can|could)\b.{4,})$", re.I)
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
-_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+)[\"'“‘(]?$")
+_SENTENCE_START = re.compile(r"(?:^|(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)[.?!]\s+)[\"'“‘(]?$")
 _CASUAL = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in sorted(CASUAL_WORDS, key=len, reverse=True)) + r")(?![\w'’.-])", re.I)
-_SHORT_YEAR = re.compile(r"\b(in|since|until|till|during) '?([0-3]\d)\b(?![.,]\d)(?!\s*(?:%|[A-Za-z$€£¥]))", re.I)
+_SHORT_YEAR = re.compile(r"\b(in|since|until|till|during) '?([0-3]\d)\b(?![.,]\d)(?!-)(?!,\s*or\b)(?!\s*(?:%|[A-Za-z$€£¥]))", re.I)
 _SPELLABLE = re.compile(r"(?<![\w'’-])[A-Za-z]{3,}(?![\w-])")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
 _SMALLTALK_LEAD = re.compile(r"^\W*(?:thanks|thank you|thx|ok(?:ay)?|cool|great|nice|hi|hello|hey)\b(?:\s+(?:so much|a lot|you|there))?[\s,!.;:-]+(?:and\s+|so\s+|now\s+)?(?=\w)", re.I)
@@ -206,6 +209,7 @@ class Analyzer:
     sections: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # lower-cased short title -> spans
     vocabulary: object = None  # a callable term -> bool: does any document use this stemmed word
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> lower-cased text, for scoping by names
+    words: frozenset[str] = frozenset()  # ordinary words of the language (`embedding.whole_words`): never a name's slip
     _section_pattern: re.Pattern[str] | None = field(init=False, default=None)
     _naming: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
     _spelled: dict[str, str | None] = field(init=False, default_factory=dict)
@@ -233,10 +237,11 @@ class Analyzer:
         if kind := _smalltalk(question):  # "Hello!" mid-conversation is still a greeting, not a follow-up
             return Query(asked=question, text=question, own=question, standalone=question, smalltalk=kind)
         turns = [(_searched(q), a) for q, a in history if not _smalltalk(q)]  # "Thanks!" is nothing to follow up on
-        resolved = resolve_followup(self._respell(question), turns, self.lexicon, referent)
+        spelled = self._respell(question)
+        resolved = resolve_followup(spelled, turns, self.lexicon, referent)
         own, _, borrowed = resolved.partition(CONTEXT_MARK)
         borrowed = borrowed.rstrip("?").strip()
-        q = self._build(question, resolved, own.strip(), borrowed, followup=resolved != question)
+        q = self._build(question, resolved, own.strip(), borrowed, followup=resolved != spelled)
         scope = self._scope(q.names)
         if scope is None and q.followup and turns:  # a follow-up keeps the document of the turn before
             scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
@@ -351,13 +356,14 @@ class Analyzer:
 
         for names in PLACE_NAMES:
             if word in names:
-                return self.vocabulary is not None and any(self.vocabulary(t) for n in names if n != word for t in bm25_tokens(n))
+                return self.vocabulary is not None and any(tokens and all(self.vocabulary(t) for t in tokens)  # "United States": both words
+                                                           for n in names if n != word for tokens in [bm25_tokens(n)])
         return False
 
     def _respell(self, text: str) -> str:
         """The question with each word no document uses that stands for a corpus name ("glob's", "Globx")
         written as that name."""
-        text = _CASUAL.sub(lambda m: _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
+        text = _CASUAL.sub(lambda m: m.group() if m.group() == "U" else _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
         text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)  # "in 21" is 2021
         return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)
 
@@ -365,7 +371,11 @@ class Analyzer:
         """The name a word the corpus does not use stands for (`Lexicon.closest`), or None."""
 
         key = word.lower()
+        if key in self.words:  # "small" is no slip of a name that differs by a letter, "ten" no short form
+            return None
         if key not in self._spelled:
+            if len(self._spelled) >= SPELLED_CACHE:  # words readers type are unbounded: keep the cache small
+                self._spelled.clear()
             stems = bm25_tokens(key)
             unused = self.vocabulary is not None and bool(stems) and not any(self.vocabulary(t) for t in stems)
             self._spelled[key] = self.lexicon.closest(word) if unused else None

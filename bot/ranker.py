@@ -44,6 +44,17 @@ FEATURES = (
 # pointwise model then sees how a sentence stands against its rivals (cross-validated top-1 0.669 -> 0.701).
 GAPS = ("dense", "dense_ctx", "dense_own", "dense_next", "dense_prev", "lexical", "lexical_ctx", "figure_row", "chunk")
 FEATURES = FEATURES + tuple(f"{n}_gap" for n in GAPS)
+# Each of these also enters as log(1 + its rank among the question's candidates): how a sentence stands
+# on each score regardless of the scores' spread.
+RANKED = ("dense", "dense_ctx", "dense_own", "dense_next", "lexical", "lexical_ctx")
+# The similarity scores again, once per question kind, so that each kind weighs them its own way (a
+# why-question's answer is often the sentence after the one that restates it; a figure's is the one that
+# matches). Cross-validated top-1 over gold and sets A-M, 1,032 questions: 0.714 without the ranks and
+# the kinds, 0.736 with both.
+KINDS = ("figure", "how", "what", "when", "who", "why")
+BY_KIND = ("dense", "dense_ctx", "dense_own", "dense_next", "dense_prev", "lexical", "lexical_ctx", "chunk",
+           "dense_gap", "lexical_gap", "dense_ctx_gap", "dense_next_gap", "dense_prev_gap")
+FEATURES = FEATURES + tuple(f"{n}_rank" for n in RANKED) + tuple(f"{n}@{k}" for k in KINDS for n in BY_KIND)
 
 _CAPWORD = re.compile(r"\b[A-Z][A-Za-z0-9&-]*[A-Za-z0-9]\b")
 _WORD = re.compile(r"[A-Za-z0-9&-]+")
@@ -145,6 +156,14 @@ class Features:
                 cols["how_manner"][i] = t.manner
         for name in GAPS:
             cols[f"{name}_gap"] = cols[name] - cols[name].max()
+        for name in RANKED:
+            order = np.argsort(-cols[name], kind="stable")
+            rank = np.empty(n)
+            rank[order] = np.arange(n)
+            cols[f"{name}_rank"] = np.log1p(rank)
+        if query.kind in KINDS:
+            for name in BY_KIND:
+                cols[f"{name}@{query.kind}"] = cols[name]
         return np.column_stack([cols[name] for name in FEATURES]).astype(np.float64)
 
     def _row_scores(self, query: Query, rows: list[tuple[Fact, float]]) -> dict[int, float]:

@@ -52,7 +52,7 @@ class Candidate:
 # What the answerability model (bot/data/answerable.json) weighs: how well the best candidate fits, how
 # far ahead of the next it is, and how much of the question the corpus's words cover at all.
 ANSWERABLE_FEATURES = ("p_top", "p_gap", "dense_top", "lexical_top", "known", "figure", "row_top", "row_stated", "reviewed", "topic_top",
-                       "period_match", "period_conflict")
+                       "period_match", "period_conflict", "p_second", "p_third")
 
 
 def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 0.0, row_stated: bool = False, reviewed: bool = True,
@@ -63,7 +63,9 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     corpus without any fact rows (`table` False) gives its figure questions no row evidence either way.
     `topic` is how much of the question's own words other than names the best sentence holds (idf-weighted):
     a sentence about the right company but not about what was asked of it. `periods` says whether the best
-    sentence (with the one before it) names a year the question names, and whether it names only others."""
+    sentence (with the one before it) names a year the question names, and whether it names only others.
+    `p_second` and `p_third` are the next candidates' probabilities: an article that answers often has
+    several likely sentences (cross-validated net refusals over gold and A-M: 82 without, 96 with)."""
     if not ranked:
         return np.zeros((1, len(ANSWERABLE_FEATURES)))
     from .ranker import FEATURES
@@ -73,7 +75,7 @@ def answerable_features(query: Query, ranked: list[Candidate], row_top: float = 
     dense = max(c.x[FEATURES.index("dense")] for c in ranked[:3])
     lexical = max(c.x[FEATURES.index("lexical")] for c in ranked[:3])
     return np.asarray([[top.p, gap, dense, lexical, query.known, float(query.is_figure and table), row_top, float(row_stated), float(reviewed), topic,
-                        float(periods[0]), float(periods[1])]])
+                        float(periods[0]), float(periods[1]), ranked[1].p if len(ranked) > 1 else 0.0, ranked[2].p if len(ranked) > 2 else 0.0]])
 
 
 def _what_is_missing(query: Query) -> str:
@@ -150,13 +152,14 @@ class Reader:
     def period_fit(self, query: Query, ranked: list[Candidate]) -> tuple[bool, bool]:
         """Whether the best sentence, or the one before it in its paragraph, names a year the question
         names; and whether it names years, none of them asked."""
-        asked = {y for p in query.periods for y in range(p.year, (p.end_year or p.year) + 1)}
-        if not asked or not ranked:
+        if not query.periods or not ranked:
             return False, False
         sid = ranked[0].sid
         prev = self.index.paragraph_previous(sid)
         years = {p.year for s in (sid, prev) if s >= 0 for p in find_periods(self.index.sentences[s].text)}
-        return bool(asked & years), bool(years) and not asked & years
+        # "since 2023" asks of every year from 2023 on
+        fit = {y for y in years if any(p.year <= y <= (p.end_year or p.year) or (p.open_ended and y >= p.year) for p in query.periods)}
+        return bool(fit), bool(years) and not fit
 
     def topic_coverage(self, query: Query, ranked: list[Candidate]) -> float:
         """The share of the question's own words other than names that its best sentence holds."""

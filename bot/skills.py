@@ -55,7 +55,7 @@ class Context:
                 self._rows.clear()
             rows = self.rows.score(query, self.table, list(query.doc_ids) if query.doc_ids else None)
             if query.per:  # "price per share": only a figure the article states per share answers it
-                rows = [(f, p) for f, p in rows if query.stated_per(self.index.sentences[self.sentence_of(f) or 0].text)]
+                rows = [(f, p) for f, p in rows if (s := self.sentence_of(f)) is not None and query.stated_per(self.index.sentences[s].text)]
             self._rows[key] = rows
         return rows
 
@@ -122,13 +122,17 @@ class DirectionPremise:
     def match(self, query: Query) -> bool:
         # A yes/no, why or how question takes the turn for granted; "How fast did it fall?" asks its size.
         # One company at most: with two, the turn may be the other's ("... before it re-accelerated?").
-        return bool(query.turn) and (query.yes_no or query.kind in ("why", "how")) and len({m.entity for m in query.mentions}) <= 1
+        # The turn must be a figure's ("decline to list" is no metric's turn).
+        return (bool(query.turn) and bool(query.metric_terms) and (query.yes_no or query.kind in ("why", "how"))
+                and len({m.entity for m in query.mentions}) <= 1)
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
         rows = rows_asked(query, ctx.table, ctx.scored_rows(query), ctx.rows.about)
         sid = ctx.sentence_of(rows[0]) if rows else None
         if sid is None:
             return None
+        if query.periods and not (rows[0].period and any(p.covers(rows[0].period) for p in query.periods)):
+            return None  # "Did growth slow in 2022?": a turn stated for another period does not answer it
         said = stated_turn(rows[0], ctx.index.sentences[sid].text)
         if not said or said == query.turn:
             return None

@@ -30,10 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.ranker import BY_KIND, KINDS, RANKED
+
 from . import metrics as M
 from .runner import ROOT, load_gold, units_of, write_atomic
 
-DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "heldout-d", "heldout-e", "heldout-f", "heldout-g", "heldout-h", "offtopic")
+DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "heldout-d", "heldout-e", "heldout-f", "heldout-g", "heldout-h", "heldout-i",
+                "heldout-j", "heldout-k", "heldout-l", "heldout-m", "offtopic")
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 # Features left out together in the group ablation (a feature with its gap to the best candidate).
 FEATURE_GROUPS = {
@@ -43,6 +46,8 @@ FEATURE_GROUPS = {
     "headings and the article's questions": ("heading", "question", "prev_question"),
     "answer types (date, person, figure, cause, manner)": ("when_date", "when_time", "when_prev_date", "who_name", "who_person", "who_group", "figure_any",
                                                            "figure_kind", "figure_row", "figure_row_gap", "why_cause", "why_prev", "how_manner", "other_figure"),
+    "ranks among the candidates": tuple(f"{n}_rank" for n in RANKED),
+    "scores by question kind": tuple(f"{n}@{k}" for k in KINDS for n in BY_KIND),
 }
 
 
