@@ -63,6 +63,10 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-k.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-k
 	$(PY) -m eval --gold eval/heldout-l.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-l
 	$(PY) -m eval --gold eval/heldout-m.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-m
+	$(PY) -m eval --gold eval/heldout-n.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-n
+	$(PY) -m eval --gold eval/heldout-o.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-o
+	$(PY) -m eval --gold eval/heldout-p.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-p
+	$(PY) -m eval --gold eval/heldout-q.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-q
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation

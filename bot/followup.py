@@ -47,6 +47,7 @@ _ROLE = re.compile(r"(?:\b[A-Z][\w-]*(?:'s|’s)\s+)?(?:\b(?:then-)?(?:CEO|chair
 _LEANS_ON_BEFORE = re.compile(r"\b(?:more|else|other|another|less|instead|too|also)\b", re.I)
 # A comparison asked without names ("What's the gap?", "Which is bigger?") is between the last two turns' subjects.
 _GAP = re.compile(r"\b(?:gap|difference|compare[sd]?|comparison)\b|\bwhich\b[^?]*\b(?:bigger|larger|smaller|higher|lower|more|less|ahead)\b", re.I)
+_ASKS_WHO = re.compile(r"^(?:(?:and|so|but)\s+)?(?:who|whom|which\s+(?:[\w-]+\s+){0,2}?(?:executive|person|leader|founder|boss|ceo|chairman|manager)s?)\b", re.I)
 _EXPLETIVE = re.compile(r"\bit\s+(?:take|takes|took|seems|seemed)\b", re.I)
 
 
@@ -373,11 +374,15 @@ def _sub_at(text: str, m: re.Match[str], referent: str) -> str:
 
 def _person_referent(history: list[tuple[str, str]], lexicon: Lexicon) -> str | None:
     """Who 'he/she' means: the latest person named, or role asked about ("Acme's CEO"), in earlier questions."""
-    for prev_q, _ in reversed(history):
+    for prev_q, answer in reversed(history):
         prev_q = borrowed(prev_q)
         for _, _, name in lexicon.find(prev_q):
             if name in lexicon.persons:
                 return name
+        if _ASKS_WHO.match(prev_q.strip()):  # "Which executive launched it?": "he" is the one its answer names
+            named = sorted((answer.find(p), p) for p in lexicon.persons if p in answer)
+            if named:
+                return named[0][1]
         who = _who_frame(prev_q)
         if who:
             return who

@@ -32,7 +32,8 @@ _Q_FIGURE = re.compile(
     rf"\bhow (?:much|many|big|large|far|fast|high|low|long|deep|steep)\b|\bwhat (?:share|percentage|percent|proportion|portion|fraction|amount|number|size|figure|rate|value)\b"
     rf"|^(?:what|which)(?:'s|’s| is| was| were| are)\b[^?]*\b(?:{_METRIC_NOUNS})\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)|\bhow .* (?:grow|grew|fall|fell|drop|shrink|shrank)\b"
     rf"|^(?:what|which)\s+(?:[\w-]+(?:'s|’s)\s+|(?:annual|quarterly|yearly|monthly|net|total|gross|average|operating|overall)\s+)?"
-    rf"(?:valuation|revenues?|profits?|income|earnings|sales|losses|headcount|market cap\w*|net worth|prices?)\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)",
+    rf"(?:valuation|revenues?|profits?|income|earnings|sales|losses|headcount|market cap\w*|net worth|prices?)\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)"
+    r"|(?:^|[^\d.\s])\s*%|\bin (?:us |u\.s\. )?(?:dollars|yuan|usd|rmb|cny)\b",  # "growth %", "the ebita in dollars" (not a figure the question states, "50.8%")
     re.I,
 )
 _METRIC = re.compile(rf"\b(?:{_METRIC_NOUNS})\b", re.I)
@@ -86,7 +87,7 @@ _ASKED_KINDS = (
     (re.compile(r"\bhow much time\b|\bhow long\b", re.I), frozenset({"duration"})),
     (re.compile(r"\bhow many\b|\b(?:count|number of)\b", re.I), frozenset({"count", "duration", "ordinal"})),
     (re.compile(r"\b(?:grow|grew|growing|growth|how fast|share|rate|discount(?:ed|s)?|margin|price cuts?|cut prices|how steep)\b", re.I), _RATE),
-    (re.compile(r"\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty)\b", re.I), frozenset({"money"})),
+    (re.compile(r"\b(?:cost|price|pay|paid|spend|spent|earn|raise|profit|revenue|income|earnings|sales|gmv|valuation|net worth|salary|fine|penalty|loss(?:es)?|losing)\b", re.I), frozenset({"money"})),
 )
 _ASKS_GROWTH = re.compile(r"\b(?:grow\w*|fast\w*|quick\w*|speed\w*|pace|rate|accelerat\w*|decelerat\w*|increas\w*|ris(?:e|es|ing)|rose|expan\w*|slow\w*|chang\w*|surg\w*|jump\w*|up|down|double\w*|triple\w*)\b", re.I)
 _KIND_HINTS = (
@@ -122,7 +123,7 @@ _TWO_QUESTIONS = re.compile(r"^(.{8,}?)\?\s+((?:(?:and|but|also|so|then)\s+)?(?:
 _ROLE = re.compile(r"\b(?:CEO|chief executive|chairman|chairwoman|president)\b", re.I)
 _NAMEISH = re.compile(r"\b[A-Z][\w&-]*(?:\.[A-Za-z]+)*\b")
 _SENTENCE_START = re.compile(r"(?:^|(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)[.?!]\s+)[\"'“‘(]?$")
-_CASUAL = re.compile(r"(?<![\w'’-])(?:" + "|".join(re.escape(w) for w in sorted(CASUAL_WORDS, key=len, reverse=True)) + r")(?![\w'’.-])", re.I)
+_CASUAL = re.compile(r"(?<![\w'’+-])(?:" + "|".join(re.escape(w) for w in sorted(CASUAL_WORDS, key=len, reverse=True)) + r")(?![\w'’.-])", re.I)
 _SHORT_YEAR = re.compile(r"\b(in|since|until|till|during) '?([0-3]\d)\b(?![.,]\d)(?!-)(?!,\s*or\b)(?!\s*(?:%|[A-Za-z$€£¥]))", re.I)
 _SPELLABLE = re.compile(r"(?<![\w'’-])[A-Za-z]{3,}(?![\w-])")
 _PERIODISH = re.compile(r"(?:FY|H|Q)\d{1,4}|FY", re.I)
@@ -363,7 +364,8 @@ class Analyzer:
     def _respell(self, text: str) -> str:
         """The question with each word no document uses that stands for a corpus name ("glob's", "Globx")
         written as that name."""
-        text = _CASUAL.sub(lambda m: m.group() if m.group() == "U" else _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
+        # A capital letter alone is a name ("Plan U", "1+6+N"), not chat shorthand.
+        text = _CASUAL.sub(lambda m: m.group() if len(m.group()) == 1 and m.group().isupper() else _keep_case(m.group(), CASUAL_WORDS[m.group().lower()]), text)
         text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)  # "in 21" is 2021
         return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)
 

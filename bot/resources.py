@@ -90,6 +90,7 @@ CASUAL_WORDS = {
     "doesnt": "doesn't", "dont": "don't", "cant": "can't", "wont": "won't", "hasnt": "hasn't", "havent": "haven't",
     "hadnt": "hadn't", "yr": "year", "yrs": "years", "pls": "please", "plz": "please",
     "u": "you", "ur": "your", "tho": "though", "thx": "thanks", "b4": "before", "w/": "with", "govt": "government",
+    "n": "and", "abt": "about", "wat": "what", "bc": "because", "cuz": "because", "ppl": "people",
 }  # fmt: skip
 # Ways of naming the same country: its name, its people's adjective and its capital ("Washington's curbs"
 # are the U.S.'s). A question using one is about a country an article naming another of them covers.

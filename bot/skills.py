@@ -348,7 +348,7 @@ def _best_document(query: Query, ctx: Context) -> str:
 
 # Precedence: the first skill that matches and answers wins; the reader answers the rest.
 SKILLS: tuple[Skill, ...] = (
-    SmallTalk(), TwoParts(), Premise(), DirectionPremise(), Derived(), Elapsed(), Order(), Enumerate(), TableFigure(), UnknownNames(),
+    SmallTalk(), TwoParts(), UnknownNames(), Premise(), DirectionPremise(), Derived(), Elapsed(), Order(), Enumerate(), TableFigure(),
     DatePremise(), RolePremise(), Title(), Gist(),
 )  # fmt: skip
 

@@ -1029,3 +1029,31 @@ def test_each_candidate_has_its_rank_and_its_scores_under_the_question_kind(bot)
     for kind in KINDS:
         for name in BY_KIND:
             assert np.array_equal(col[f"{name}@{kind}"], col[name] if kind == "why" else np.zeros(len(x)))
+
+
+@pytest.mark.parametrize(("question", "figure"), [("douyin shop growth % in 2024?", True), ("whats the ebita in dollars", True),
+                                                   ("Its share fell to 50.8% in 2021, so what did it do?", False)])
+def test_a_percent_sign_or_a_currency_asked_for_makes_a_figure_question(bot, question, figure):
+    assert bot.analyze(question).is_figure is figure
+
+
+def test_a_name_no_document_mentions_is_refused_before_any_figure_is_computed(bot):
+    a = bot.ask("What proportion of China's cloud market does Baidu AI Cloud hold?")
+    assert a.kind == "refusal" and "Baidu" in a.text, a.text
+
+
+def test_a_figure_of_another_company_does_not_answer(bot):
+    a = bot.ask("What was Temu's quarterly loss?")
+    assert not a.answerable and "CNY 5.0 billion" not in a.text.split("The closest passage is:")[0], a.text
+
+
+def test_chat_shorthand_is_read_but_a_capital_letter_alone_is_kept(bot):
+    assert bot.analyzer._respell("n wat abt the 1+6+N plan and 1+6+n?") == "and what about the 1+6+N plan and 1+6+n?"
+
+
+def test_he_after_a_who_question_is_the_person_its_answer_names(bot):
+    first = "Who fired the first shot of the revolution as CEO?"
+    a = bot.ask(first)
+    assert "Daniel Zhang" in a.text
+    b = bot.ask("and when was he succeeded?", [(first, a)])
+    assert "Daniel Zhang" in b.standalone_question, b.standalone_question
