@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .resources import MONTHS, ORG_SUFFIXES, ROLE_WORDS, SYNONYMS
+from .resources import MONTHS, ORG_SUFFIXES, PLACE_NAMES, ROLE_WORDS, SYNONYMS
 from .text import CONTEXT_MARK, borrowed
 
 _NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
@@ -298,7 +298,10 @@ def referents(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -
     if pronoun and pronoun.group().lower() in ("they", "them", "their", "theirs") and (_who_frame(prev_q) or _name_pair(prev_q, lexicon)):
         return []  # "they" after "Acme and Hooli" means both
     first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0] if answer else ""
-    names = [n for text in (prev_q, first) for _, _, n in lexicon.find(text) if n not in lexicon.persons and n.lower() not in _TERMS]
+    # Not a country's name or adjective ("the Chinese expansion model"): "it" is a company or a thing.
+    places = {p.lower() for names in PLACE_NAMES for p in names}
+    names = [n for text in (prev_q, first) for _, _, n in lexicon.find(text)
+             if n not in lexicon.persons and n.lower() not in _TERMS and n.lower() not in places]
     return list(dict.fromkeys(names))
 
 

@@ -32,8 +32,7 @@ _Q_FIGURE = re.compile(
     rf"\bhow (?:much|many|big|large|far|fast|high|low|long|deep|steep)\b|\bwhat (?:share|percentage|percent|proportion|portion|fraction|amount|number|size|figure|rate|value)\b"
     rf"|^(?:what|which)(?:'s|’s| is| was| were| are)\b[^?]*\b(?:{_METRIC_NOUNS})\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)|\bhow .* (?:grow|grew|fall|fell|drop|shrink|shrank)\b"
     rf"|^(?:what|which)\s+(?:[\w-]+(?:'s|’s)\s+|(?:annual|quarterly|yearly|monthly|net|total|gross|average|operating|overall)\s+)?"
-    rf"(?:valuation|revenues?|profits?|income|earnings|sales|losses|headcount|market cap\w*|net worth|prices?)\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)"
-    r"|(?:^|[^\d.\s])\s*%|\bin (?:us |u\.s\. )?(?:dollars|yuan|usd|rmb|cny)\b",  # "growth %", "the ebita in dollars" (not a figure the question states, "50.8%")
+    rf"(?:valuation|revenues?|profits?|income|earnings|sales|losses|headcount|market cap\w*|net worth|prices?)\b(?!-|\s+(?:{_NOT_METRIC_HEADS})\b)",
     re.I,
 )
 _METRIC = re.compile(rf"\b(?:{_METRIC_NOUNS})\b", re.I)
