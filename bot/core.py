@@ -65,7 +65,7 @@ class Bot:
                                           people=knowledge.people)
         self.analyzer = Analyzer(self.lexicon, self.facts, _section_names(index.documents), self.retriever.in_vocabulary,
                                  {d: doc.text.lower() for d, doc in index.documents.items()} if len(index.documents) > 1 else {},
-                                 getattr(index.encoder, "words", frozenset)())
+                                 getattr(index.encoder, "words", frozenset))
         self.features = Features(index, self.facts, self.lexicon, knowledge.cause_cues)
         sentence_model, self.rows, answerable = models or (Logistic.load(MODEL_FILE, FEATURES), RowModel.load(), Logistic.load(ANSWERABLE_FILE, ANSWERABLE_FEATURES))
         self.reader = Reader(index, self.retriever, self.features, sentence_model, self.settings, answerable)

@@ -31,6 +31,7 @@ _THING_PRONOUN = re.compile(r"\b(?:it|its|they|them|their|theirs)\b", re.I)
 # A demonstrative standing alone ("When was that?", "Why did it do that?"), not "that reform".
 _DEMONSTRATIVE_BARE = re.compile(r"\b(?:that|this)\b(?=\s*(?:\?|$|happen|mean|come|compare|do\b|start|end|in\s+(?:us\s+|u\.s\.\s+)?(?:dollars|yuan|usd|cny|rmb|euros?)\b))", re.I)
 # Capitalised words that are metrics and roles ("GMV", "IPO", "CEO"), not things a reader points back to.
+_PLACES = frozenset(p.lower() for names in PLACE_NAMES for p in names)
 _TERMS = frozenset(w for phrases in SYNONYMS.values() for p in phrases for w in p.split()) | frozenset(r.lower() for r in ROLE_WORDS)
 # A demonstrative with its noun ("that IPO", "this division"): the thing the last question was about.
 _DEMONSTRATIVE_NOUN = re.compile(r"\b(?:that|this|those|these)\s+(?!(?:is|was|are|were|has|had|will|would|can|could|does|did|do|it|the|a|an|year|time|way|much|many|point|case|matter)\b)([A-Za-z][\w-]*)", re.I)
@@ -286,11 +287,11 @@ def referents(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -
     """What a follow-up's "it", "they" or "that <noun>" may stand for: the names, not of people, of the last question and
     of its answer's first sentence ("whats the bill?" after an answer naming Globex Retail), first seen first;
     none when the question has no such pronoun."""
-    pointing = _THING_PRONOUN.search(_EXPLETIVE.sub("", question)) or _DEMONSTRATIVE_NOUN.search(question)  # "it", "that unit"
+    pronoun = _THING_PRONOUN.search(_EXPLETIVE.sub("", question))
+    pointing = pronoun or _DEMONSTRATIVE_NOUN.search(question)  # "it", "that unit"
     if not history or _PERSON_PRONOUN.search(question) or not pointing or _LEAD.match(question.strip()):
         return []
     prev_q, answer = borrowed(history[-1][0]), history[-1][1]
-    pronoun = _THING_PRONOUN.search(_EXPLETIVE.sub("", question))
     if not pronoun:  # "that IPO" after a question about an IPO is that one: the rules' reading
         key = pointing.group(1).lower().rstrip("s")[:5]
         if any(w.lower().rstrip("s")[:5] == key for w in re.findall(r"[\w+&'’.-]+", prev_q)):
@@ -298,10 +299,9 @@ def referents(question: str, history: list[tuple[str, str]], lexicon: Lexicon) -
     if pronoun and pronoun.group().lower() in ("they", "them", "their", "theirs") and (_who_frame(prev_q) or _name_pair(prev_q, lexicon)):
         return []  # "they" after "Acme and Hooli" means both
     first = re.split(r"(?<=[.!?])\s", answer.strip(), maxsplit=1)[0] if answer else ""
-    # Not a country's name or adjective ("the Chinese expansion model"): "it" is a company or a thing.
-    places = {p.lower() for names in PLACE_NAMES for p in names}
+    # Not a country's name or adjective ("the Korean expansion model"): "it" is a company or a thing.
     names = [n for text in (prev_q, first) for _, _, n in lexicon.find(text)
-             if n not in lexicon.persons and n.lower() not in _TERMS and n.lower() not in places]
+             if n not in lexicon.persons and n.lower() not in _TERMS and n.lower() not in _PLACES]
     return list(dict.fromkeys(names))
 
 

@@ -11,8 +11,9 @@ answer or check figures.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from .facts import FactTable, Mention
 from .followup import Lexicon, referents, resolve_followup
@@ -209,7 +210,7 @@ class Analyzer:
     sections: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)  # lower-cased short title -> spans
     vocabulary: object = None  # a callable term -> bool: does any document use this stemmed word
     documents: dict[str, str] = field(default_factory=dict)  # doc_id -> lower-cased text, for scoping by names
-    words: frozenset[str] = frozenset()  # ordinary words of the language (`embedding.whole_words`): never a name's slip
+    words: Callable[[], frozenset[str]] = frozenset  # the language's ordinary words (`embedding.whole_words`), read when first needed
     _section_pattern: re.Pattern[str] | None = field(init=False, default=None)
     _naming: dict[str, frozenset[str]] = field(init=False, default_factory=dict)
     _spelled: dict[str, str | None] = field(init=False, default_factory=dict)
@@ -368,18 +369,21 @@ class Analyzer:
         text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)  # "in 21" is 2021
         return _SPELLABLE.sub(lambda m: self._name_meant(m.group()) or m.group(), text)
 
+    @cached_property
+    def _ordinary(self) -> frozenset[str]:
+        return self.words()
+
     def _name_meant(self, word: str) -> str | None:
         """The name a word the corpus does not use stands for (`Lexicon.closest`), or None."""
 
         key = word.lower()
-        if key in self.words:  # "small" is no slip of a name that differs by a letter, "ten" no short form
-            return None
         if key not in self._spelled:
             if len(self._spelled) >= SPELLED_CACHE:  # words readers type are unbounded: keep the cache small
                 self._spelled.clear()
             stems = bm25_tokens(key)
             unused = self.vocabulary is not None and bool(stems) and not any(self.vocabulary(t) for t in stems)
-            self._spelled[key] = self.lexicon.closest(word) if unused else None
+            # "small" is no slip of a name that differs by a letter, "ten" no short form
+            self._spelled[key] = self.lexicon.closest(word) if unused and key not in self._ordinary else None
         return self._spelled[key]
 
 
