@@ -67,6 +67,8 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-o.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-o
 	$(PY) -m eval --gold eval/heldout-p.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-p
 	$(PY) -m eval --gold eval/heldout-q.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-q
+	$(PY) -m eval --gold eval/heldout-r.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-r
+	$(PY) -m eval --gold eval/heldout-s.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-s
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation

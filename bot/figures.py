@@ -24,6 +24,10 @@ _GROWTH = re.compile(r"\bgrowth\b", re.I)
 
 # sid of the sentence that states a row (None when none does); given by the caller, which has the index.
 SentenceOf = Callable[[Fact], "int | None"]
+# The fact rows a side of a two-figure question asks for, scored on that side's own words, best first.
+SideRows = Callable[[str], "list[tuple[Fact, float]]"]
+# Rows per side weighed when pairing the two sides of a two-figure question.
+SIDE_ROWS = 5
 
 
 def rows_asked(query: Query, table: FactTable, scored: list[tuple[Fact, float]], floor: float) -> list[Fact]:
@@ -49,10 +53,16 @@ def table_draft(query: Query, rows: list[Fact], sentence_of: SentenceOf) -> Draf
     return None if sid is None else Draft("figure", sids=(sid,), rows=(best,), notes=("answered from the fact table",))
 
 
-def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float]], floor: float, sentence_of: SentenceOf) -> Draft | None:
+def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float]], floor: float, sentence_of: SentenceOf,
+                  side_rows: SideRows | None = None) -> Draft | None:
     """A difference, total or ratio of two rows the question names; the change within one "from X to
-    Y" row; an exchange rate implied by one figure in two currencies; or rows side by side for a comparison."""
+    Y" row; an exchange rate implied by one figure in two currencies; or rows side by side for a comparison.
+    When the question words its two sides ("A than B", "between A and B"), each side's likeliest row."""
     op = query.operation
+    if op in ("difference", "total", "ratio", "compare") and query.events and side_rows is not None:
+        pair = _side_pair(query.events, side_rows, valued=op != "compare")
+        if pair is not None:
+            return _derive(*pair, op, sentence_of)
     if scored:  # the best-scored rows always count: a question may name its figure loosely ("cloud revenue growth")
         floor = min(floor, scored[0][1])
     if op == "exchange":
@@ -93,6 +103,17 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
                 return _derive(a, b, op, sentence_of)
     pair = _named_pair(query, table)
     return _derive(*pair, op, sentence_of) if pair else None
+
+
+def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool) -> tuple[Fact, Fact] | None:
+    """The comparable pair of rows, one per side, that the row model finds likeliest together; rows
+    with a single value only when `valued` (arithmetic; "triple-digit" can still be set side by side)."""
+    of = [[(f, p) for f, p in side_rows(side) if f.value is not None or not valued][:SIDE_ROWS] for side in sides]
+    pairs = [(pa * pb, a, b) for a, pa in of[0] for b, pb in of[1] if a.id != b.id and _comparable(a, b)]
+    if not pairs:
+        return None
+    _, a, b = max(pairs, key=lambda t: t[0])
+    return a, b
 
 
 def _comparable(a: Fact, b: Fact) -> bool:

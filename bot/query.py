@@ -70,14 +70,21 @@ _ONE_LINE = re.compile(rf"\b{_IN_ONE_LINE}\b|\bone-liner\b", re.I)
 
 # --- operations on figures ------------------------------------------------------------------------
 
+# "X is (roughly) what share of Y", "X works out to what % of Y": X as a share of Y.
+_IS_WHAT_SHARE = (r"(?:is|are|was|were|works? out to|makes? up|comes? to|amounts? to)\s+(?:roughly |about |approximately |even |at least )?"
+                  r"(?:what (?:share|part|portion|fraction|proportion|percent(?:age)?)|what\s*%|half|a third|a quarter)")
 _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b"
+                         r"|\b(?:bigger|larger|more|less|smaller|higher|lower|greater|ahead|behind|short|beat|exceed)\w*\b[^?]*\bby how (?:much|many)\b|\bby (?:what|how big a|how much of a) margin\b|\bhow far short\b"
                          r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|(?:ahead|behind)(?! of (?:the|its|their|a|an)\b))\b", re.I)
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
-_TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of)\b", re.I)
-_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b", re.I)
-_COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b", re.I)
+_TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of|add(?:ed|ing)? up|altogether|plus)\b|\s\+\s", re.I)
+_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b|\bas a (?:share|percentage|fraction|proportion) of\b"
+                    rf"|\b{_IS_WHAT_SHARE}\s+of\b"
+                    r"|\b(?:even |at least |more than |less than )?(?:half|a third|a quarter|twice|double|triple) (?:of|the size of|as (?:big|large|much))\b|\b\d+(?:\.\d+)?\s*x\b", re.I)
+_COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b"
+                      r"|\b(?:more|less|fewer)\s+(?!than\b)[^?]*\bthan\b|\b(?:more|less|bigger|larger|higher|greater|smaller|lower|faster|slower|closer|better|worse)\b[^?]*\bor\b|\bbeats?\b", re.I)
 _RATE = frozenset({"percent", "percentage_points", "multiple"})
 # What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
 # The words that ask come before the metric's ("How many members after it grew?" asks for a count).
@@ -109,6 +116,20 @@ _TURN_UP = re.compile(r"\b(?:accelerat\w*|re-accelerat\w*|jump(?:s|ed|ing)?|surg
 _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("price per share"), no metric of its own
 
 # "How many months after E1 did E2?", "How long between E1 and E2?"
+# The two sides of a two-figure question, tried in order: "between A and B", "A than B", "A or B",
+# "A versus B", "A as a share of B", "A and B" (a total).
+_SIDE_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay)\b[\s,]*)?(?:(?:which|what|who|how)\b[^,:;]*?(?:[,:;]|\b(?:is|are|was|were|did|does|do|has|have|had)\b)|(?:is|are|was|were|did|does|do|has|have|had)\b)\s*", re.I)
+_THAN = re.compile(r"^(?P<a>.+?)(?<!more )(?<!less )(?<!fewer )\bthan\b(?P<b>.+)$", re.I)  # "more than three" bounds a figure
+_SUMMED = re.compile(r"\b(?:add(?:ed|ing)? up|sum|total|combined|altogether|put together|plus)\b|\s\+\s", re.I)
+_POSSESSIVE = re.compile(r"\b(?:its|their)\b", re.I)
+_COMPARED = re.compile(r"\bthan\b|\bbeats?\b|\bexceed\w*|\bvs\b|\bversus\b", re.I)
+_SIDE_PATTERNS = (
+    re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.I),
+    _THAN,
+    re.compile(r"^(?P<a>.+?)\s+(?:or|vs\.?|versus|compared (?:with|to)|against)\s+(?P<b>.+)$", re.I),
+    re.compile(rf"^(?P<a>[^,;:]+?)\s+(?:{_IS_WHAT_SHARE}|as a (?:share|percentage|fraction|proportion)|(?:even |at least |roughly |about )?(?:half|a third|a quarter))\s+of\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?:add(?:ed|ing)? up|sum of|total of)?\s*(?P<a>.+?)\s+(?:and|\+|plus)\s+(?P<b>.+?)(?:\s+(?:combined|together|put together|altogether|in total))?(?:\s*[:,;].*)?$", re.I),
+)
 _ELAPSED = re.compile(r"^\s*how (?:long|much time|many (?P<unit>days|weeks|months|years))\b\s*(?P<rest>.*?)\s*\?*\s*$", re.I)
 _BETWEEN = re.compile(r"^(?:[\w' ]*?\b(?:passed|elapsed|went by|were there|are there|lay|lie|was it|is it) )?(?:between|separated?|separating) (?P<a>.+?) (?:and|from) (?P<b>.+)$"
                       r"|^(?:[\w' ]*?\b(?:passed|elapsed|went by|take|took|was it|is it) )?from (?P<a2>.+?) (?:to|until|till) (?P<b2>.+)$", re.I)
@@ -153,7 +174,8 @@ class Query:
     one_line: bool = False
     smalltalk: str = ""  # greeting, thanks, bye, ack
     operation: str = ""  # difference, ratio, total, compare, change, exchange, convert, elapsed, order
-    events: tuple[str, str] | None = None  # the two events of an elapsed/order question
+    events: tuple[str, str] | None = None  # the two events of an elapsed/order question; the two sides of a two-figure one
+    frame: str = ""  # a two-figure question's words outside its two sides ("How many more users does A have than B": "users" for both)
     unit: str = ""  # the unit an elapsed question asks in
     mentions: tuple[Mention, ...] = ()  # fact-table entities named
     names: tuple[str, ...] = ()  # corpus names in the question
@@ -264,6 +286,13 @@ class Analyzer:
             q = replace(q, parts=(a, b))
         return q
 
+    def _own_sides(self, sides: tuple[str, str]) -> tuple[str, str]:
+        """ "its" or "their" on the second side is the first side's entity ("Is X's AI revenue growing
+        faster than its revenue overall?": X's revenue)."""
+        a, b = sides
+        named = self.table.entities_in(a)
+        return (a, _POSSESSIVE.sub(f"{named[0].entity}'s", b)) if named else sides
+
     def _build(self, asked: str, resolved: str, own: str, borrowed: str, followup: bool = False) -> Query:
         text = f"{own} {borrowed}".strip() if borrowed else resolved
         typed = own if _WH_START.match(own) else text  # a follow-up's own words decide its kind when they are a question
@@ -275,6 +304,10 @@ class Analyzer:
         periods = tuple(find_periods(text))
         names = tuple(dict.fromkeys(n for _, _, n in self.lexicon.find(text)))
         operation, events, unit = _operation(text, kind, len({m.entity for m in mentions}))
+        frame = ""
+        if events and operation not in ("elapsed", "first", "order"):
+            frame = " ".join(_SIDE_LEAD.sub("", text).replace(events[0], " ").replace(events[1], " ").split())
+            events = self._own_sides(events)
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
         figures = tuple(find_quantities(text, list(periods)))
         return Query(
@@ -283,7 +316,7 @@ class Analyzer:
             wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
             meta=bool(_Q_META.search(text)),
             gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), subtitle=bool(_ASKS_SUBTITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
-            operation=operation, events=events, unit=unit,
+            operation=operation, events=events, frame=frame, unit=unit,
             mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
             persons=tuple(n for n in names if n in self.lexicon.persons),
             words=frozenset(w.lower() for w in _WORDS.findall(text)), topic=_without_names(own, self.lexicon),
@@ -470,15 +503,31 @@ def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str,
     if kind not in ("figure", "how", "what"):  # "Who will lead ...?" is no arithmetic, but "Who had more X, A or B?" compares
         return ("compare", None, "") if kind == "who" and mentions > 1 and _COMPARE.search(text) else ("", None, "")
     if _TOTAL.search(text):
-        return "total", None, ""
+        return "total", _sides(text, "total"), ""
     if mentions <= 1 and _CHANGE.search(text):  # "By how many points did X's growth speed up?": one figure's change
         return "change", None, ""
     for name, pattern in (("ratio", _RATIO), ("difference", _DIFFERENCE), ("compare", _COMPARE), ("change", _CHANGE), ("exchange", _EXCHANGE)):
         if pattern.search(text):
-            return name, None, ""
+            return name, (_sides(text, name) if name != "exchange" else None), ""
     if _IN_CURRENCY.search(text):
         return "convert", None, ""
     return "", None, ""
+
+
+def _sides(text: str, operation: str) -> tuple[str, str] | None:
+    """The two things a two-figure question relates, as it words them ("the fine" and "the buyout" of
+    "Was the fine bigger than the buyout?"); None when it words no clear pair (or three, "than Y and Z combined")."""
+    body = _SIDE_LEAD.sub("", text.strip().rstrip("?. ")).strip(" ,:;")
+    for pattern in _SIDE_PATTERNS:
+        m = pattern.search(body)
+        if m is None:
+            continue
+        a, b = (g.strip(" ,:;-—") for g in m.group("a", "b"))
+        if operation == "total" and (pattern is not _SIDE_PATTERNS[0] and _COMPARED.search(body) or "," in a or not _SUMMED.search(body)):
+            return None  # "Is X bigger than Y and Z combined?" or "add up X, Y and Z" relate three; "pull together" sums nothing
+        if bm25_tokens(a) and bm25_tokens(b):  # "that" or "it" alone is no side: a follow-up's earlier figure
+            return a, b
+    return None
 
 
 def _elapsed_events(m: re.Match[str]) -> tuple[str, str, str] | None:

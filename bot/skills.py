@@ -59,6 +59,11 @@ class Context:
             self._rows[key] = rows
         return rows
 
+    def side_rows(self, query: Query, side: str) -> list[tuple[Fact, float]]:
+        """The rows one side of a two-figure question asks for, scored on its words and the question's
+        words outside both sides (`Query.frame`)."""
+        return self.scored_rows(replace(self.analyzer.analyze(f"{side} {query.frame}".strip()), doc_ids=query.doc_ids))
+
     def sentence_of(self, f: Fact) -> int | None:
         return self.index.sentence_at(f.doc_id, f.start)
 
@@ -148,7 +153,7 @@ class Derived:
         return query.operation in ("difference", "total", "ratio", "compare", "change", "exchange")
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
-        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of)
+        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of, lambda side: ctx.side_rows(query, side))
 
 
 class Elapsed:

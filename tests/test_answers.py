@@ -1058,3 +1058,56 @@ def test_it_is_no_country_named_in_the_last_answer(bot):
     a = bot.ask(first)
     b = bot.ask("how fast its money coming in grows?", [(first, a)])
     assert "Chinese" not in b.standalone_question and "AIDC" in b.standalone_question, b.standalone_question
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [("whats the dollar gap between the share repurchases already done and the cainiao minority stake buyout?",
+      ("the share repurchases already done", "the cainiao minority stake buyout")),
+     ("how many points deeper were the AI model discounts than the core product ones?", ("the AI model discounts", "the core product ones")),
+     ("Which cost Alibaba more, the 2021 antitrust fine or buying out Cainiao's minority shareholders?",
+      ("the 2021 antitrust fine", "buying out Cainiao's minority shareholders")),
+     ("Douyin's 2024 e-commerce GMV works out to roughly what share of Alibaba's?", ("Douyin's 2024 e-commerce GMV", "Alibaba's")),
+     ("Add up the Cainiao minority buyout and the shares already repurchased: what's the total outlay?",
+      ("the Cainiao minority buyout", "the shares already repurchased")),
+     ("Is Alibaba Cloud's AI revenue growing faster than its revenue overall?",  # "its" is the first side's
+      ("Alibaba Cloud's AI revenue growing faster", "Alibaba Cloud's revenue overall"))],
+)
+def test_a_two_figure_question_is_read_as_its_two_sides(bot, question, sides):
+    assert bot.analyzer.analyze(question).events == sides
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What share of the Chinese e-commerce market did Alibaba hold in 2021?",  # one figure, no second side
+     "Is Alibaba Cloud's share bigger than Huawei Cloud and Tencent Cloud combined?",  # three figures
+     "what's that as a share of the $11.9bn they've spent on buybacks?"],  # "that" alone is no side
+)
+def test_a_question_without_two_clear_sides_has_none(bot, question):
+    q = bot.analyzer.analyze(question)
+    assert q.operation not in ("ratio", "difference", "compare") or q.events is None, (q.operation, q.events)
+
+
+@pytest.mark.parametrize(
+    ("question", "figures"),
+    [("how many points deeper were the AI model discounts than the core product ones?", ["up to 59%", "85%", "26 percentage points"]),
+     ("whats the dollar gap between the share repurchases already done and the cainiao minority stake buyout?",
+      ["$11.9 billion", "$3.75 billion", "$8.15 billion"]),
+     ("Douyin's 2024 e-commerce GMV works out to roughly what share of Alibaba's?", ["CNY 3.5 trillion", "CNY 8 trillion", "44%"]),
+     ("Did Alibaba spend more buying out Cainiao's minority holders or repurchasing its own shares?", ["$3.75 billion", "$11.9 billion"]),
+     ("Which cost Alibaba more, the 2021 antitrust fine or buying out Cainiao's minority shareholders?", ["US$2.8 billion", "$3.75 billion"])],
+)
+def test_each_side_of_a_two_figure_question_gets_its_own_row(bot, question, figures):
+    a = bot.ask(question)
+    assert all(f in a.text for f in figures), a.text
+    assert all(f.status in ("ok", "derived") for f in a.figures), a.figures
+    assert_well_cited(a, bot.documents)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["add up alibaba, pdd and douyin gmv, what's the total?",  # three
+     "Which unit's listing was dropped so that e-commerce and logistics could pull together?"],  # "together" sums nothing
+)
+def test_a_total_of_three_or_of_nothing_has_no_two_sides(bot, question):
+    assert bot.analyzer.analyze(question).events is None
