@@ -61,8 +61,9 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     op = query.operation
     if op in ("difference", "total", "ratio", "compare") and query.events and side_rows is not None:
         pair = _side_pair(query.events, side_rows, valued=op != "compare")
-        if pair is not None:
-            return _derive(*pair, op, sentence_of)
+        draft = _derive(*pair, op, sentence_of) if pair is not None else None
+        if draft is not None:
+            return draft
     if scored:  # the best-scored rows always count: a question may name its figure loosely ("cloud revenue growth")
         floor = min(floor, scored[0][1])
     if op == "exchange":
@@ -106,9 +107,15 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
 
 
 def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool) -> tuple[Fact, Fact] | None:
-    """The comparable pair of rows, one per side, that the row model finds likeliest together; rows
-    with a single value only when `valued` (arithmetic; "triple-digit" can still be set side by side)."""
-    of = [[(f, p) for f, p in side_rows(side) if f.value is not None or not valued][:SIDE_ROWS] for side in sides]
+    """The comparable pair of rows, one per side, that the row model finds likeliest together. For
+    arithmetic (`valued`) a side's best row must have a single value ("mid-40% range" has none, and no
+    other row may stand in for it)."""
+    of = []
+    for side in sides:
+        scored = side_rows(side)
+        if not scored or valued and scored[0][0].value is None:
+            return None
+        of.append([(f, p) for f, p in scored[:SIDE_ROWS] if f.value is not None or not valued])
     pairs = [(pa * pb, a, b) for a, pa in of[0] for b, pb in of[1] if a.id != b.id and _comparable(a, b)]
     if not pairs:
         return None
@@ -240,7 +247,9 @@ def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf) -> Draft | None:
             q = derive_difference(a, b)
     except ValueError:
         return None
-    computed = Computed(op, q, (a, b), approximate=bool(a.qualifier or b.qualifier), between=(a.entity, b.entity))
+    # Two figures of one entity are told apart by their metrics ("between large model discounts and core product discounts").
+    between = (a.entity, b.entity) if a.entity != b.entity else (f"{a.entity}'s {a.metric}", f"the {b.metric}")
+    computed = Computed(op, q, (a, b), approximate=bool(a.qualifier or b.qualifier), between=between)
     return Draft("computed", sids=sids, rows=(a, b), computed=computed, notes=("derived from fact-table rows",))
 
 

@@ -79,12 +79,12 @@ _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smalle
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
-_TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of|add(?:ed|ing)? up|altogether|plus)\b|\s\+\s", re.I)
+_TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of|add(?:ed|ing)? up|altogether|plus(?! or minus))\b|\s\+\s", re.I)
 _RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b|\bas a (?:share|percentage|fraction|proportion) of\b"
                     rf"|\b{_IS_WHAT_SHARE}\s+of\b"
-                    r"|\b(?:even |at least |more than |less than )?(?:half|a third|a quarter|twice|double|triple) (?:of|the size of|as (?:big|large|much))\b|\b\d+(?:\.\d+)?\s*x\b", re.I)
+                    r"|(?<!first )(?<!second )(?<!last )(?<!latter )\b(?:half|a third|a quarter|twice|double|triple) (?:of|the size of|as (?:big|large|much))\b", re.I)
 _COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b"
-                      r"|\b(?:more|less|fewer)\s+(?!than\b)[^?]*\bthan\b|\b(?:more|less|bigger|larger|higher|greater|smaller|lower|faster|slower|closer|better|worse)\b[^?]*\bor\b|\bbeats?\b", re.I)
+                      r"|\b(?:more|less|fewer)\s+(?!than\b)[^?]*\bthan\b|\b(?:more|less|bigger|larger|higher|greater|smaller|lower|faster|slower|closer|better|worse)\b(?!\s+or\s+less\b)[^?]*\bor\b(?!\s+less\b)", re.I)
 _RATE = frozenset({"percent", "percentage_points", "multiple"})
 # What kind of figure a question asks for, where its words say so unmistakably; the first match decides.
 # The words that ask come before the metric's ("How many members after it grew?" asks for a count).
@@ -118,16 +118,16 @@ _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("
 # "How many months after E1 did E2?", "How long between E1 and E2?"
 # The two sides of a two-figure question, tried in order: "between A and B", "A than B", "A or B",
 # "A versus B", "A as a share of B", "A and B" (a total).
-_SIDE_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay)\b[\s,]*)?(?:(?:which|what|who|how)\b[^,:;]*?(?:[,:;]|\b(?:is|are|was|were|did|does|do|has|have|had)\b)|(?:is|are|was|were|did|does|do|has|have|had)\b)\s*", re.I)
+_SIDE_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay)\b[\s,]*)?(?:(?:which|what|who|how)\b[^,:;]*?(?:[,:;]|\b(?:is|are|was|were|did|does|do|has|have|had)\b)|(?:is|are|was|were|did|does|do|has|have|had)\b)[\s,:;]*", re.I)
 _THAN = re.compile(r"^(?P<a>.+?)(?<!more )(?<!less )(?<!fewer )\bthan\b(?P<b>.+)$", re.I)  # "more than three" bounds a figure
-_SUMMED = re.compile(r"\b(?:add(?:ed|ing)? up|sum|total|combined|altogether|put together|plus)\b|\s\+\s", re.I)
+_SUMMED = re.compile(r"\b(?:add(?:ed|ing)? up|sum|total|combined|altogether|(?<!pull )(?<!come )(?<!work )(?<!get )(?<!bring )together|plus)\b|\s\+\s", re.I)
 _POSSESSIVE = re.compile(r"\b(?:its|their)\b", re.I)
 _COMPARED = re.compile(r"\bthan\b|\bbeats?\b|\bexceed\w*|\bvs\b|\bversus\b", re.I)
 _SIDE_PATTERNS = (
     re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.I),
     _THAN,
     re.compile(r"^(?P<a>.+?)\s+(?:or|vs\.?|versus|compared (?:with|to)|against)\s+(?P<b>.+)$", re.I),
-    re.compile(rf"^(?P<a>[^,;:]+?)\s+(?:{_IS_WHAT_SHARE}|as a (?:share|percentage|fraction|proportion)|(?:even |at least |roughly |about )?(?:half|a third|a quarter))\s+of\s+(?P<b>.+)$", re.I),
+    re.compile(rf"^(?P<a>[^,;:]+?)\s+(?:{_IS_WHAT_SHARE}|as a (?:share|percentage|fraction|proportion)|(?:even |at least |roughly |about )?(?<!first )(?<!second )(?<!last )(?<!latter )(?:half|a third|a quarter))\s+of\s+(?P<b>.+)$", re.I),
     re.compile(r"^(?:add(?:ed|ing)? up|sum of|total of)?\s*(?P<a>.+?)\s+(?:and|\+|plus)\s+(?P<b>.+?)(?:\s+(?:combined|together|put together|altogether|in total))?(?:\s*[:,;].*)?$", re.I),
 )
 _ELAPSED = re.compile(r"^\s*how (?:long|much time|many (?P<unit>days|weeks|months|years))\b\s*(?P<rest>.*?)\s*\?*\s*$", re.I)
@@ -303,10 +303,8 @@ class Analyzer:
             bare = bare[: m.start] + " " + bare[m.end :]
         periods = tuple(find_periods(text))
         names = tuple(dict.fromkeys(n for _, _, n in self.lexicon.find(text)))
-        operation, events, unit = _operation(text, kind, len({m.entity for m in mentions}))
-        frame = ""
-        if events and operation not in ("elapsed", "first", "order"):
-            frame = " ".join(_SIDE_LEAD.sub("", text).replace(events[0], " ").replace(events[1], " ").split())
+        operation, events, unit, frame = _operation(text, kind, len({m.entity for m in mentions}))
+        if events and frame:
             events = self._own_sides(events)
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
         figures = tuple(find_quantities(text, list(periods)))
@@ -492,32 +490,41 @@ def _smalltalk(text: str) -> str:
     return next((kind for kind, pattern in _SMALLTALK.items() if pattern.match(text)), "")
 
 
-def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str, str] | None, str]:
-    """The arithmetic or ordering a question asks for, with its two events when it names them."""
+def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str, str] | None, str, str]:
+    """The arithmetic or ordering a question asks for; its two events or sides when it names them; the unit
+    an elapsed time is asked in; a two-figure question's words around its sides."""
     if m := _ELAPSED.match(text):
         events = _elapsed_events(m)
         if events:
-            return "elapsed", events[:2], events[2]
+            return "elapsed", events[:2], events[2], ""
     if m := (_FIRST.match(text) or _BEFORE_OR_AFTER.match(text)):
-        return ("first" if m.re is _FIRST else "order"), (m.group("a").strip(" ,"), m.group("b").strip(" ,")), ""
+        return ("first" if m.re is _FIRST else "order"), (m.group("a").strip(" ,"), m.group("b").strip(" ,")), "", ""
     if kind not in ("figure", "how", "what"):  # "Who will lead ...?" is no arithmetic, but "Who had more X, A or B?" compares
-        return ("compare", None, "") if kind == "who" and mentions > 1 and _COMPARE.search(text) else ("", None, "")
+        return ("compare", None, "", "") if kind == "who" and mentions > 1 and _COMPARE.search(text) else ("", None, "", "")
     if _TOTAL.search(text):
-        return "total", _sides(text, "total"), ""
+        return _with_sides("total", text)
     if mentions <= 1 and _CHANGE.search(text):  # "By how many points did X's growth speed up?": one figure's change
-        return "change", None, ""
+        return "change", None, "", ""
     for name, pattern in (("ratio", _RATIO), ("difference", _DIFFERENCE), ("compare", _COMPARE), ("change", _CHANGE), ("exchange", _EXCHANGE)):
         if pattern.search(text):
-            return name, (_sides(text, name) if name != "exchange" else None), ""
+            return _with_sides(name, text) if name != "exchange" else (name, None, "", "")
     if _IN_CURRENCY.search(text):
-        return "convert", None, ""
-    return "", None, ""
+        return "convert", None, "", ""
+    return "", None, "", ""
 
 
-def _sides(text: str, operation: str) -> tuple[str, str] | None:
-    """The two things a two-figure question relates, as it words them ("the fine" and "the buyout" of
-    "Was the fine bigger than the buyout?"); None when it words no clear pair (or three, "than Y and Z combined")."""
-    body = _SIDE_LEAD.sub("", text.strip().rstrip("?. ")).strip(" ,:;")
+def _with_sides(operation: str, text: str) -> tuple[str, tuple[str, str] | None, str, str]:
+    sides = _sides(text, operation)
+    return (operation, sides[:2], "", sides[2]) if sides else (operation, None, "", "")
+
+
+def _sides(text: str, operation: str) -> tuple[str, str, str] | None:
+    """The two things a two-figure question relates, as it words them, and the words around them ("the
+    fine", "the buyout" and "How much bigger was" of "How much bigger was the fine than the buyout?");
+    None when it words no clear pair (or three, "than Y and Z combined")."""
+    text = text.strip().rstrip("?. ")
+    lead = _SIDE_LEAD.match(text)
+    head, body = (text[: lead.end()], text[lead.end() :]) if lead else ("", text)
     for pattern in _SIDE_PATTERNS:
         m = pattern.search(body)
         if m is None:
@@ -526,7 +533,8 @@ def _sides(text: str, operation: str) -> tuple[str, str] | None:
         if operation == "total" and (pattern is not _SIDE_PATTERNS[0] and _COMPARED.search(body) or "," in a or not _SUMMED.search(body)):
             return None  # "Is X bigger than Y and Z combined?" or "add up X, Y and Z" relate three; "pull together" sums nothing
         if bm25_tokens(a) and bm25_tokens(b):  # "that" or "it" alone is no side: a follow-up's earlier figure
-            return a, b
+            frame = " ".join(f"{head} {body[: m.start()]} {body[m.end() :]}".split())  # without the words that join the sides
+            return a, b, frame
     return None
 
 

@@ -1111,3 +1111,30 @@ def test_each_side_of_a_two_figure_question_gets_its_own_row(bot, question, figu
 )
 def test_a_total_of_three_or_of_nothing_has_no_two_sides(bot, question):
     assert bot.analyzer.analyze(question).events is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What was GMV in the first half of 2024 for Pinduoduo and Alibaba?",  # a half-year is no ratio
+     "How many members does 88VIP have, more or less?",  # "more or less" compares nothing
+     "Did Alibaba beat expectations?",
+     "What was the fine in US dollars, plus or minus?"],
+)
+def test_idioms_of_size_ask_no_arithmetic(bot, question):
+    q = bot.analyzer.analyze(question)
+    assert q.operation not in ("ratio", "compare", "total"), (q.operation, q.events)
+
+
+def test_a_side_whose_best_row_has_no_single_value_is_not_replaced_by_another_row(bot):
+    # 2024's share is "the mid-40% range": no difference is computed from some other share in its place
+    a = bot.ask("What is the difference between Alibaba's e-commerce market share in 2021 and its e-commerce market share in 2024?")
+    assert "Alibaba Cloud" not in a.text and "computed" not in a.text, a.text
+    assert "50.8%" in a.text
+
+
+def test_the_words_joining_two_sides_do_not_score_their_rows(bot):
+    # "as a share of" is no market share: the buyback and the fine, not two market shares
+    q = bot.analyzer.analyze("What is the buyback as a share of the fine?")
+    assert "share" not in q.frame, q.frame
+    a = bot.ask("What is the buyback as a share of the fine?")
+    assert "market share" not in a.text, a.text
