@@ -54,16 +54,21 @@ def table_draft(query: Query, rows: list[Fact], sentence_of: SentenceOf) -> Draf
 
 
 def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float]], floor: float, sentence_of: SentenceOf,
-                  side_rows: SideRows | None = None) -> Draft | None:
+                  side_rows: SideRows | None = None, earlier: list[tuple[Fact, float]] | None = None) -> Draft | None:
     """A difference, total or ratio of two rows the question names; the change within one "from X to
     Y" row; an exchange rate implied by one figure in two currencies; or rows side by side for a comparison.
-    When the question words its two sides ("A than B", "between A and B"), each side's likeliest row."""
+    When the question words its two sides ("A than B", "between A and B"), each side's likeliest row; a
+    side that is only "that", or a follow-up naming one side or none, takes the rows the last answer stated (`earlier`)."""
     op = query.operation
-    if op in ("difference", "total", "ratio", "compare") and query.events and side_rows is not None:
+    two = op in ("difference", "total", "ratio", "compare")
+    pair = None
+    if two and query.events and side_rows is not None:
         pair = _side_pair(query.events, side_rows, valued=op != "compare")
-        draft = _derive(*pair, op, sentence_of) if pair is not None else None
-        if draft is not None:
-            return draft
+    if two and pair is None and not query.events and earlier:
+        pair = _earlier_pair(query, [f for f, _ in earlier], scored, valued=op != "compare")
+    draft = _derive(*pair, op, sentence_of, query.unit) if pair is not None else None
+    if draft is not None:
+        return draft
     if scored:  # the best-scored rows always count: a question may name its figure loosely ("cloud revenue growth")
         floor = min(floor, scored[0][1])
     if op == "exchange":
@@ -101,9 +106,9 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     for i, (a, _) in enumerate(ranked):
         for b, _ in ranked[i + 1 :]:
             if _comparable(a, b):
-                return _derive(a, b, op, sentence_of)
+                return _derive(a, b, op, sentence_of, query.unit)
     pair = _named_pair(query, table)
-    return _derive(*pair, op, sentence_of) if pair else None
+    return _derive(*pair, op, sentence_of, query.unit) if pair else None
 
 
 def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool) -> tuple[Fact, Fact] | None:
@@ -121,6 +126,29 @@ def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool) -> tup
         return None
     _, a, b = max(pairs, key=lambda t: t[0])
     return a, b
+
+
+def _earlier_pair(query: Query, earlier: list[Fact], scored: list[tuple[Fact, float]], valued: bool) -> tuple[Fact, Fact] | None:
+    """For a follow-up asking a figure of the last answer's: the last answer's two comparable rows
+    ("so how far ahead is it?" after two user counts), or its first row and the row the follow-up's own
+    words name ("how far short of Acme's is that?")."""
+    earlier = [f for f in earlier if f.value is not None or not valued]
+    named = {m.entity for m in query.mentions if m.start < len(query.own)}
+    both = [(a, b) for i, a in enumerate(earlier) for b in earlier[i + 1 :] if _comparable(a, b)]
+    if both and named <= {f.entity for f in earlier} and not query.figures:
+        return both[0]
+    if not earlier or not (named or query.figures):
+        return None
+    a = earlier[0]
+    b = next((f for f, _ in scored if f.id != a.id and f not in earlier and (f.value is not None or not valued) and _comparable(a, f)), None)
+    return (a, b) if b is not None else None
+
+
+def same_figure(f: Fact, q: Quantity) -> bool:
+    """Whether a row states the figure `q` (the same amount of the same kind and currency)."""
+    if f.kind != q.kind or (f.currency or None) != (q.currency or None):
+        return False
+    return f.value == q.value if f.value is not None else (f.low, f.high) == (q.low, q.high)
 
 
 def _comparable(a: Fact, b: Fact) -> bool:
@@ -227,7 +255,7 @@ def _change(f: Fact, sentence_of: SentenceOf) -> Draft | None:
     return Draft("computed", sids=(sid,), rows=(f,), computed=Computed("change", q, (f,), direction=_direction(f)), notes=("derived from fact-table rows",))
 
 
-def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf) -> Draft | None:
+def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf, unit: str = "") -> Draft | None:
     if (b.value or 0) > (a.value or 0) and op in ("difference", "compare"):
         a, b = b, a
     if op == "compare":
@@ -239,8 +267,13 @@ def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf) -> Draft | None:
         if op == "ratio":
             if not b.value:
                 return None
-            share = round(a.value / b.value * 100)
-            q = Quantity(format_quantity("percent", share), -1, -1, "percent", value=float(share))
+            if unit == "times":  # "how many times bigger": a multiple, not a percentage
+                exact = a.value / b.value
+                times = round(exact, 2) if abs(exact - round(exact, 2)) < 1e-9 else round(exact, 1)  # 4.25 as it is, 3.1733 as 3.2
+                q = Quantity(f"{format_quantity('multiple', times).removesuffix('x')} times", -1, -1, "multiple", value=times)
+            else:
+                share = round(a.value / b.value * 100)
+                q = Quantity(format_quantity("percent", share), -1, -1, "percent", value=float(share))
         elif op == "total":
             q = _computed(a.kind, a.value + b.value, a.currency, a.unit if a.kind == "duration" else None)
         else:

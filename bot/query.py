@@ -118,9 +118,12 @@ _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("
 # "How many months after E1 did E2?", "How long between E1 and E2?"
 # The two sides of a two-figure question, tried in order: "between A and B", "A than B", "A or B",
 # "A versus B", "A as a share of B", "A and B" (a total).
-_SIDE_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay)\b[\s,]*)?(?:(?:which|what|who|how)\b[^,:;]*?(?:[,:;]|\b(?:is|are|was|were|did|does|do|has|have|had)\b)|(?:is|are|was|were|did|does|do|has|have|had)\b)[\s,:;]*", re.I)
+_SIDE_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay)\b[\s,]*)?(?:(?:what|who|how)(?:'s|’s|s)\s+|(?:which|what|who|how)\b[^,:;]*?(?:[,:;]|\b(?:is|are|was|were|did|does|do|has|have|had)\b)|(?:is|are|was|were|did|does|do|has|have|had)\b)[\s,:;]*", re.I)
 _THAN = re.compile(r"^(?P<a>.+?)(?<!more )(?<!less )(?<!fewer )\bthan\b(?P<b>.+)$", re.I)  # "more than three" bounds a figure
 _SUMMED = re.compile(r"\b(?:add(?:ed|ing)? up|sum|total|combined|altogether|(?<!pull )(?<!come )(?<!work )(?<!get )(?<!bring )together|plus)\b|\s\+\s", re.I)
+_TIMES = re.compile(r"\bhow many times\b|\btimes (?:bigger|larger|more|higher|greater|faster|the size)\b|\b\d+(?:\.\d+)?\s*x\b|\bmultiple of\b", re.I)
+_TIMES_OF = re.compile(r"^(?:(?:so|and|roughly|about|approximately)\s+)*how many times (?:the size of |as (?:big|large|much) as |the )(?P<b>.+?)\s+(?:is|are|was|were|has|have|had|did|does)\s+(?P<a>.+)$", re.I)
+_POINTING_SIDE = re.compile(r"^(?:that|this|it|those|these|them|that figure|that number|that amount|that one)$", re.I)
 _POSSESSIVE = re.compile(r"\b(?:its|their)\b", re.I)
 _COMPARED = re.compile(r"\bthan\b|\bbeats?\b|\bexceed\w*|\bvs\b|\bversus\b", re.I)
 _SIDE_PATTERNS = (
@@ -176,7 +179,7 @@ class Query:
     operation: str = ""  # difference, ratio, total, compare, change, exchange, convert, elapsed, order
     events: tuple[str, str] | None = None  # the two events of an elapsed/order question; the two sides of a two-figure one
     frame: str = ""  # a two-figure question's words outside its two sides ("How many more users does A have than B": "users" for both)
-    unit: str = ""  # the unit an elapsed question asks in
+    unit: str = ""  # the unit an elapsed question asks in; "times" for a ratio asked as a multiple ("how many times bigger")
     mentions: tuple[Mention, ...] = ()  # fact-table entities named
     names: tuple[str, ...] = ()  # corpus names in the question
     unknown_names: tuple[str, ...] = ()  # capitalised words no document uses
@@ -203,6 +206,8 @@ class Query:
     doc_ids: tuple[str, ...] | None = None
     parts: tuple[Query, ...] = ()
     followup: bool = False
+    previous: str = ""  # a follow-up's previous question, as searched
+    earlier: tuple[Quantity, ...] = ()  # the figures the previous answer stated, in order: what a follow-up's "that" may be
 
     @property
     def is_figure(self) -> bool:
@@ -269,6 +274,8 @@ class Analyzer:
         if scope is None and q.followup and turns:  # a follow-up keeps the document of the turn before
             scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
         q = replace(q, doc_ids=scope)
+        if q.followup and turns:
+            q = replace(q, previous=turns[-1][0], earlier=tuple(find_quantities(turns[-1][1] or "")))
         two = (_TWO_PARTS.match(resolved) or _TWO_QUESTIONS.match(resolved)) if not borrowed else None
         if two is not None and (not bm25_tokens(two.group(2)) or len(_WORDS.findall(two.group(1))) < 2):
             two = None  # "..., and what are they?" asks no more than the first part's passage gives
@@ -304,6 +311,8 @@ class Analyzer:
         periods = tuple(find_periods(text))
         names = tuple(dict.fromkeys(n for _, _, n in self.lexicon.find(text)))
         operation, events, unit, frame = _operation(text, kind, len({m.entity for m in mentions}))
+        if not operation and followup and asked != text:  # a rewrite may drop what the reader typed ("so pdd ahead by how many")
+            operation, events, unit, frame = _operation(asked, _kind(asked), len({m.entity for m in mentions}))
         if events and frame:
             events = self._own_sides(events)
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
@@ -515,7 +524,8 @@ def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str,
 
 def _with_sides(operation: str, text: str) -> tuple[str, tuple[str, str] | None, str, str]:
     sides = _sides(text, operation)
-    return (operation, sides[:2], "", sides[2]) if sides else (operation, None, "", "")
+    unit = "times" if operation == "ratio" and _TIMES.search(text) else ""  # a ratio asked as a multiple
+    return (operation, sides[:2], unit, sides[2]) if sides else (operation, None, unit, "")
 
 
 def _sides(text: str, operation: str) -> tuple[str, str, str] | None:
@@ -523,6 +533,8 @@ def _sides(text: str, operation: str) -> tuple[str, str, str] | None:
     fine", "the buyout" and "How much bigger was" of "How much bigger was the fine than the buyout?");
     None when it words no clear pair (or three, "than Y and Z combined")."""
     text = text.strip().rstrip("?. ")
+    if m := _TIMES_OF.match(text):  # "How many times the size of B is A?": A over B
+        return m.group("a").strip(" ,"), m.group("b").strip(" ,"), ""
     lead = _SIDE_LEAD.match(text)
     head, body = (text[: lead.end()], text[lead.end() :]) if lead else ("", text)
     for pattern in _SIDE_PATTERNS:
@@ -532,7 +544,8 @@ def _sides(text: str, operation: str) -> tuple[str, str, str] | None:
         a, b = (g.strip(" ,:;-—") for g in m.group("a", "b"))
         if operation == "total" and (pattern is not _SIDE_PATTERNS[0] and _COMPARED.search(body) or "," in a or not _SUMMED.search(body)):
             return None  # "Is X bigger than Y and Z combined?" or "add up X, Y and Z" relate three; "pull together" sums nothing
-        if bm25_tokens(a) and bm25_tokens(b):  # "that" or "it" alone is no side: a follow-up's earlier figure
+        a, b = ("" if _POINTING_SIDE.match(x) else x for x in (a, b))  # "that" alone: the figure the last answer gave
+        if (a or b) and all(bm25_tokens(x) for x in (a, b) if x):
             frame = " ".join(f"{head} {body[: m.start()]} {body[m.end() :]}".split())  # without the words that join the sides
             return a, b, frame
     return None

@@ -162,7 +162,9 @@ def _computed(d: Draft, w: _Writer) -> None:
         return
     if c.op == "ratio":
         a, b = (c.between + ("", ""))[:2]
-        w.say(f"{_possessive(a)} figure is about {value} of {_possessive(b)} (computed from these figures). {inputs}")
+        about = value if value.startswith("about") else f"about {value}"
+        of = "" if c.value.kind == "multiple" else "of "
+        w.say(f"{_possessive(a)} figure is {about} {of}{_possessive(b)} (computed from these figures). {inputs}")
         return
     if c.op == "change":
         w.say(f"That is a change of {value} {c.direction or 'up'} (computed from these figures). {inputs}")

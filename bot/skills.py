@@ -15,7 +15,7 @@ from .chunking import is_heading
 from .draft import Dated, Draft
 from .elapsed import elapsed_draft, order_draft
 from .facts import FactTable
-from .figures import derived_draft, premise_draft, rows_asked, stated_turn, table_draft
+from .figures import derived_draft, premise_draft, rows_asked, same_figure, stated_turn, table_draft
 from .index import Index
 from .query import Analyzer, Query
 from .reader import Reader
@@ -61,8 +61,19 @@ class Context:
 
     def side_rows(self, query: Query, side: str) -> list[tuple[Fact, float]]:
         """The rows one side of a two-figure question asks for, scored on its words and the question's
-        words outside both sides (`Query.frame`)."""
-        return self.scored_rows(replace(self.analyzer.analyze(f"{side} {query.frame}".strip()), doc_ids=query.doc_ids))
+        words outside both sides (`Query.frame`); for a side that is only "that", the rows the last answer stated."""
+        if not side:
+            return self.earlier_rows(query)
+        stated = self.analyzer.analyze(side).figures  # "the $11.9bn they spent": the rows stating that figure
+        pinned = [(f, 1.0) for f in self.table.rows(query.doc_ids) if any(same_figure(f, q) for q in stated)]
+        return pinned or self.scored_rows(replace(self.analyzer.analyze(f"{side} {query.frame}".strip()), doc_ids=query.doc_ids))
+
+    def earlier_rows(self, query: Query) -> list[tuple[Fact, float]]:
+        """The rows whose figures a follow-up's previous answer stated, as the previous question ranks them."""
+        if not query.earlier or not query.previous:
+            return []
+        previous = replace(self.analyzer.analyze(query.previous), doc_ids=query.doc_ids)
+        return [(f, p) for f, p in self.scored_rows(previous) if any(same_figure(f, q) for q in query.earlier)]
 
     def sentence_of(self, f: Fact) -> int | None:
         return self.index.sentence_at(f.doc_id, f.start)
@@ -153,7 +164,8 @@ class Derived:
         return query.operation in ("difference", "total", "ratio", "compare", "change", "exchange")
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
-        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of, lambda side: ctx.side_rows(query, side))
+        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of, lambda side: ctx.side_rows(query, side),
+                             ctx.earlier_rows(query))
 
 
 class Elapsed:

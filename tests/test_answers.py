@@ -1080,8 +1080,7 @@ def test_a_two_figure_question_is_read_as_its_two_sides(bot, question, sides):
 @pytest.mark.parametrize(
     "question",
     ["What share of the Chinese e-commerce market did Alibaba hold in 2021?",  # one figure, no second side
-     "Is Alibaba Cloud's share bigger than Huawei Cloud and Tencent Cloud combined?",  # three figures
-     "what's that as a share of the $11.9bn they've spent on buybacks?"],  # "that" alone is no side
+     "Is Alibaba Cloud's share bigger than Huawei Cloud and Tencent Cloud combined?"],  # three figures
 )
 def test_a_question_without_two_clear_sides_has_none(bot, question):
     q = bot.analyzer.analyze(question)
@@ -1102,6 +1101,11 @@ def test_each_side_of_a_two_figure_question_gets_its_own_row(bot, question, figu
     assert all(f in a.text for f in figures), a.text
     assert all(f.status in ("ok", "derived") for f in a.figures), a.figures
     assert_well_cited(a, bot.documents)
+
+
+def test_a_side_that_is_only_that_is_the_last_answers_figure(bot):
+    q = bot.analyzer.analyze("what's that as a share of the $11.9bn spent on buybacks?")
+    assert q.operation == "ratio" and q.events == ("", "the $11.9bn spent on buybacks"), q.events
 
 
 @pytest.mark.parametrize(
@@ -1138,3 +1142,29 @@ def test_the_words_joining_two_sides_do_not_score_their_rows(bot):
     assert "share" not in q.frame, q.frame
     a = bot.ask("What is the buyback as a share of the fine?")
     assert "market share" not in a.text, a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [("How many times bigger is Alibaba Cloud's share than Tencent Cloud's?", "3.3 times"),
+     ("How many times the size of the US-dollar antitrust fine is the amount Alibaba has already spent buying back its stock?", "4.25 times")],
+)
+def test_a_ratio_asked_as_a_multiple_is_answered_as_one(bot, question, figure):
+    a = bot.ask(question)
+    assert figure in a.text and "%" not in a.text.split("[1]")[-1], a.text
+    assert any(f.status == "derived" and f.text.endswith(" times") for f in a.figures), a.figures
+
+
+@pytest.mark.parametrize(
+    ("turns", "figure"),
+    [(["What was Pinduoduo's GMV in 2024?", "so how far short of alibaba's is that?"], "CNY 2.8 trillion"),
+     (["How much did Alibaba spend buying back Cainiao's minority stakes?", "what's that as a share of the $11.9bn they've spent on buybacks?"], "32%"),
+     (["What was Alibaba's GMV in 2024?", "and douyin's 2024 gmv is roughly what % of that?"], "44%"),
+     (["How many daily active users did Pinduoduo have in February 2021, and Taobao?", "so pdd ahead by how many"], "22 million")],
+)
+def test_a_follow_up_computes_with_the_figure_the_last_answer_gave(bot, turns, figure):
+    first, second = turns
+    a = bot.ask(first)
+    b = bot.ask(second, [(first, a)])
+    assert b.kind == "computed" and figure in b.text, b.text
+    assert_well_cited(b, bot.documents)
