@@ -133,11 +133,13 @@ def _earlier_pair(query: Query, earlier: list[Fact], scored: list[tuple[Fact, fl
     ("so how far ahead is it?" after two user counts), or its first row and the row the follow-up's own
     words name ("how far short of Acme's is that?")."""
     earlier = [f for f in earlier if f.value is not None or not valued]
-    named = {m.entity for m in query.mentions if m.start < len(query.own)}
+    typed = query.asked.lower()  # what the reader typed, not what the rewrite borrowed
+    named = {m.entity for m in query.mentions if query.text[m.start : m.end].lower() in typed}
+    stated = [q for q in query.figures if q.text.lower() in typed]
     both = [(a, b) for i, a in enumerate(earlier) for b in earlier[i + 1 :] if _comparable(a, b)]
-    if both and named <= {f.entity for f in earlier} and not query.figures:
+    if both and named <= {f.entity for f in earlier} and not stated:
         return both[0]
-    if not earlier or not (named or query.figures):
+    if not earlier or not (named or stated):
         return None
     a = earlier[0]
     b = next((f for f, _ in scored if f.id != a.id and f not in earlier and (f.value is not None or not valued) and _comparable(a, f)), None)

@@ -72,7 +72,7 @@ _ONE_LINE = re.compile(rf"\b{_IN_ONE_LINE}\b|\bone-liner\b", re.I)
 
 # "X is (roughly) what share of Y", "X works out to what % of Y": X as a share of Y.
 _IS_WHAT_SHARE = (r"(?:is|are|was|were|works? out to|makes? up|comes? to|amounts? to)\s+(?:roughly |about |approximately |even |at least )?"
-                  r"(?:what (?:share|part|portion|fraction|proportion|percent(?:age)?)|what\s*%|half|a third|a quarter)")
+                  r"(?:what (?:share|part|portion|fraction|proportion|percent(?:age)?|multiple)|what\s*%|half|a third|a quarter)")
 _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smaller|higher|lower|greater)\b[^?]*\bthan\b|\b(?:difference|gap)\b|\bhow far\b[^?]*\b(?:ahead|behind)\b|\bby how (?:much|many) (?:points|percentage points)\b|\blead\b"
                          r"|\b(?:bigger|larger|more|less|smaller|higher|lower|greater|ahead|behind|short|beat|exceed)\w*\b[^?]*\bby how (?:much|many)\b|\bby (?:what|how big a|how much of a) margin\b|\bhow far short\b"
                          r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|(?:ahead|behind)(?! of (?:the|its|their|a|an)\b))\b", re.I)
@@ -80,7 +80,7 @@ _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of|add(?:ed|ing)? up|altogether|plus(?! or minus))\b|\s\+\s", re.I)
-_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|ratio|how many times)\b|\bas a (?:share|percentage|fraction|proportion) of\b"
+_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|what multiple of|ratio|how many times)\b|\w\s+/\s+\w|\bas a (?:share|percentage|fraction|proportion) of\b"
                     rf"|\b{_IS_WHAT_SHARE}\s+of\b"
                     r"|(?<!first )(?<!second )(?<!last )(?<!latter )\b(?:half|a third|a quarter|twice|double|triple) (?:of|the size of|as (?:big|large|much))\b", re.I)
 _COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b"
@@ -121,7 +121,7 @@ _END_WORD = re.compile(r"\b(to|from)\s*$", re.I)  # the denominator of a rate ("
 _SIDE_LEAD = re.compile(r"^(?:(?:so|and|but|ok|okay)\b[\s,]*)?(?:(?:what|who|how)(?:'s|’s|s)\s+|(?:which|what|who|how)\b[^,:;]*?(?:[,:;]|\b(?:is|are|was|were|did|does|do|has|have|had)\b)|(?:is|are|was|were|did|does|do|has|have|had)\b)[\s,:;]*", re.I)
 _THAN = re.compile(r"^(?P<a>.+?)(?<!more )(?<!less )(?<!fewer )\bthan\b(?P<b>.+)$", re.I)  # "more than three" bounds a figure
 _SUMMED = re.compile(r"\b(?:add(?:ed|ing)? up|sum|total|combined|altogether|(?<!pull )(?<!come )(?<!work )(?<!get )(?<!bring )together|plus)\b|\s\+\s", re.I)
-_TIMES = re.compile(r"\bhow many times\b|\btimes (?:bigger|larger|more|higher|greater|faster|the size)\b|\b\d+(?:\.\d+)?\s*x\b|\bmultiple of\b", re.I)
+_TIMES = re.compile(r"\bhow many times\b|\btimes (?:bigger|larger|more|higher|greater|faster|the size)\b|\b\d+(?:\.\d+)?\s*x\b|\?\s*x\b|\bmultiple of\b", re.I)
 _TIMES_OF = re.compile(r"^(?:(?:so|and|roughly|about|approximately)\s+)*how many times (?:the size of |as (?:big|large|much) as |the )(?P<b>.+?)\s+(?:is|are|was|were|has|have|had|did|does)\s+(?P<a>.+)$", re.I)
 _POINTING_SIDE = re.compile(r"^(?:that|this|it|those|these|them|that figure|that number|that amount|that one)$", re.I)
 _POSSESSIVE = re.compile(r"\b(?:its|their)\b", re.I)
@@ -130,6 +130,7 @@ _SIDE_PATTERNS = (
     re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.I),
     _THAN,
     re.compile(r"^(?P<a>.+?)\s+(?:or|vs\.?|versus|compared (?:with|to)|against)\s+(?P<b>.+)$", re.I),
+    re.compile(r"^(?P<a>.+?)\s+/\s+(?P<b>.+?)(?:\s*=.*)?$"),  # "A / B = ?"
     re.compile(rf"^(?P<a>[^,;:]+?)\s+(?:{_IS_WHAT_SHARE}|as a (?:share|percentage|fraction|proportion)|(?:even |at least |roughly |about )?(?<!first )(?<!second )(?<!last )(?<!latter )(?:half|a third|a quarter))\s+of\s+(?P<b>.+)$", re.I),
     re.compile(r"^(?:add(?:ed|ing)? up|sum of|total of)?\s*(?P<a>.+?)\s+(?:and|\+|plus)\s+(?P<b>.+?)(?:\s+(?:combined|together|put together|altogether|in total))?(?:\s*[:,;].*)?$", re.I),
 )
@@ -207,7 +208,7 @@ class Query:
     parts: tuple[Query, ...] = ()
     followup: bool = False
     previous: str = ""  # a follow-up's previous question, as searched
-    earlier: tuple[Quantity, ...] = ()  # the figures the previous answer stated, in order: what a follow-up's "that" may be
+    earlier: tuple[tuple[Quantity, ...], ...] = ()  # the figures each of the last two answers stated, the last first: what a follow-up's "that" may be
 
     @property
     def is_figure(self) -> bool:
@@ -275,7 +276,9 @@ class Analyzer:
             scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
         q = replace(q, doc_ids=scope)
         if q.followup and turns:
-            q = replace(q, previous=turns[-1][0], earlier=tuple(find_quantities(turns[-1][1] or "")))
+            # the last answer's figures, then the one's before ("combined?" after two figures asked in turn)
+            earlier = tuple(tuple(find_quantities(a or "")) for _, a in reversed(turns[-2:]))
+            q = replace(q, previous=turns[-1][0], earlier=earlier)
         two = (_TWO_PARTS.match(resolved) or _TWO_QUESTIONS.match(resolved)) if not borrowed else None
         if two is not None and (not bm25_tokens(two.group(2)) or len(_WORDS.findall(two.group(1))) < 2):
             two = None  # "..., and what are they?" asks no more than the first part's passage gives
@@ -295,10 +298,24 @@ class Analyzer:
 
     def _own_sides(self, sides: tuple[str, str]) -> tuple[str, str]:
         """ "its" or "their" on the second side is the first side's entity ("Is X's AI revenue growing
-        faster than its revenue overall?": X's revenue)."""
+        faster than its revenue overall?": X's revenue); a side naming only an entity takes the other's metric words."""
         a, b = sides
         named = self.table.entities_in(a)
-        return (a, _POSSESSIVE.sub(f"{named[0].entity}'s", b)) if named else sides
+        if named:
+            b = _POSSESSIVE.sub(f"{named[0].entity}'s", b)
+        # A side that is only a name ("Tencent's") asks the other side's figure of it: "Tencent's share".
+        bare_a, bare_b = (self._unnamed(x) for x in (a, b))
+        if a and b and not bm25_tokens(bare_b) and bm25_tokens(bare_a):
+            b = f"{b} {bare_a}"
+        elif a and b and not bm25_tokens(bare_a) and bm25_tokens(bare_b):
+            a = f"{a} {bare_b}"
+        return a, b
+
+    def _unnamed(self, text: str) -> str:
+        """`text` without the fact-table entities it names."""
+        for m in reversed(self.table.entities_in(text)):
+            text = text[: m.start] + " " + text[m.end :]
+        return text
 
     def _build(self, asked: str, resolved: str, own: str, borrowed: str, followup: bool = False) -> Query:
         text = f"{own} {borrowed}".strip() if borrowed else resolved
@@ -313,7 +330,7 @@ class Analyzer:
         operation, events, unit, frame = _operation(text, kind, len({m.entity for m in mentions}))
         if not operation and followup and asked != text:  # a rewrite may drop what the reader typed ("so pdd ahead by how many")
             operation, events, unit, frame = _operation(asked, _kind(asked), len({m.entity for m in mentions}))
-        if events and frame:
+        if events and operation in ("difference", "total", "ratio", "compare"):
             events = self._own_sides(events)
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
         figures = tuple(find_quantities(text, list(periods)))

@@ -69,11 +69,15 @@ class Context:
         return pinned or self.scored_rows(replace(self.analyzer.analyze(f"{side} {query.frame}".strip()), doc_ids=query.doc_ids))
 
     def earlier_rows(self, query: Query) -> list[tuple[Fact, float]]:
-        """The rows whose figures a follow-up's previous answer stated, as the previous question ranks them."""
+        """The rows whose figures a follow-up's last answer stated, as the last question ranks them; then
+        those the answer before stated, in its order."""
         if not query.earlier or not query.previous:
             return []
         previous = replace(self.analyzer.analyze(query.previous), doc_ids=query.doc_ids)
-        return [(f, p) for f, p in self.scored_rows(previous) if any(same_figure(f, q) for q in query.earlier)]
+        last = [(f, p) for f, p in self.scored_rows(previous) if any(same_figure(f, q) for q in query.earlier[0])]
+        seen = {f.id for f, _ in last}
+        before = [(f, 0.0) for group in query.earlier[1:] for q in group for f in self.table.rows(query.doc_ids) if f.id not in seen and same_figure(f, q)]
+        return last + list({f.id: (f, p) for f, p in before}.values())
 
     def sentence_of(self, f: Fact) -> int | None:
         return self.index.sentence_at(f.doc_id, f.start)

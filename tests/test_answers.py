@@ -1160,7 +1160,8 @@ def test_a_ratio_asked_as_a_multiple_is_answered_as_one(bot, question, figure):
     [(["What was Pinduoduo's GMV in 2024?", "so how far short of alibaba's is that?"], "CNY 2.8 trillion"),
      (["How much did Alibaba spend buying back Cainiao's minority stakes?", "what's that as a share of the $11.9bn they've spent on buybacks?"], "32%"),
      (["What was Alibaba's GMV in 2024?", "and douyin's 2024 gmv is roughly what % of that?"], "44%"),
-     (["How many daily active users did Pinduoduo have in February 2021, and Taobao?", "so pdd ahead by how many"], "22 million")],
+     (["How many daily active users did Pinduoduo have in February 2021, and Taobao?", "so pdd ahead by how many"], "22 million"),
+     (["Huawei Cloud's share of China's cloud market?", "so huawei's share is what multiple of tencent's?"], "1.8 times")],
 )
 def test_a_follow_up_computes_with_the_figure_the_last_answer_gave(bot, turns, figure):
     first, second = turns
@@ -1168,3 +1169,18 @@ def test_a_follow_up_computes_with_the_figure_the_last_answer_gave(bot, turns, f
     b = bot.ask(second, [(first, a)])
     assert b.kind == "computed" and figure in b.text, b.text
     assert_well_cited(b, bot.documents)
+
+
+def test_a_ratio_written_with_a_slash_is_computed(bot):
+    a = bot.ask("pdd 2024 gmv / douyin 2024 gmv = ?x")
+    assert a.kind == "computed" and "1.5 times" in a.text, a.text
+
+
+def test_figures_borrowed_by_a_rewrite_are_not_the_readers_own(bot):
+    # "feb 21" comes from the earlier turns: the follow-up itself names no figure, so the last answer's two are compared
+    turns = ["pdd daily users feb 21?", "n taobao's?"]
+    history = []
+    for q in turns:
+        history.append((q, bot.ask(q, history)))
+    a = bot.ask("so pdd ahead by how many", history)
+    assert "22 million" in a.text and "900 million" not in a.text, a.text
