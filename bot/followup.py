@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .resources import MONTHS, ORG_SUFFIXES, PLACE_NAMES, ROLE_WORDS, SYNONYMS
-from .text import CONTEXT_MARK, borrowed
+from .text import CONTEXT_MARK, bm25_tokens, borrowed
 
 _NAME = re.compile(r"(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z])(?:\s+(?:[A-Z0-9][\w&+.-]*[\w+]|[A-Z]))*")
 _NOT_NAMES = frozenset(
@@ -233,7 +233,7 @@ def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: L
     """'And Hooli's?' / 'What about Globex?' / 'And by 2024?' against the previous question."""
     new = lexicon.find(rest)
     old = lexicon.find(prev_q)
-    if new and old:
+    if new and old and not _asks_more(rest, new, prev_q):
         name = new[0][2]
         target = _swap_target(old, name, lexicon)
         s, e, old_name = target
@@ -248,6 +248,15 @@ def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: L
     if swapped:
         return swapped
     return f"{rest[:1].upper()}{rest[1:]}{CONTEXT_MARK}{_strip_q(prev_q)}?"  # the follow-up's own words first (retrieval.py)
+
+
+def _asks_more(rest: str, names: list[tuple[int, int, str]], prev_q: str) -> bool:
+    """Whether a follow-up's words beyond its names ask something the previous question does not
+    ("and the Initech minority buyout?" after a fine): swapping the name alone would lose them."""
+    bare = rest
+    for s, e, _ in sorted(names, reverse=True):
+        bare = bare[:s] + " " + bare[e:]
+    return bool(set(bm25_tokens(bare)) - set(bm25_tokens(prev_q)))
 
 
 def _swap_possessed(rest: str, prev_q: str) -> str | None:

@@ -303,7 +303,7 @@ class Analyzer:
         named = self.table.entities_in(a)
         if named:
             b = _POSSESSIVE.sub(f"{named[0].entity}'s", b)
-        # A side that is only a name ("Tencent's") asks the other side's figure of it: "Tencent's share".
+        # A side that is only a name ("Hooli's") asks the other side's figure of it: "Hooli's share".
         bare_a, bare_b = (self._unnamed(x) for x in (a, b))
         if a and b and not bm25_tokens(bare_b) and bm25_tokens(bare_a):
             b = f"{b} {bare_a}"
@@ -314,8 +314,9 @@ class Analyzer:
     def _unnamed(self, text: str) -> str:
         """`text` without the fact-table entities it names."""
         for m in reversed(self.table.entities_in(text)):
-            text = text[: m.start] + " " + text[m.end :]
-        return text
+            end = m.end + 2 if text[m.end : m.end + 2] in ("'s", "’s") else m.end
+            text = text[: m.start] + " " + text[end:]
+        return " ".join(text.split())
 
     def _build(self, asked: str, resolved: str, own: str, borrowed: str, followup: bool = False) -> Query:
         text = f"{own} {borrowed}".strip() if borrowed else resolved
