@@ -63,7 +63,7 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     two = op in ("difference", "total", "ratio", "compare")
     pair = None
     if two and query.events and side_rows is not None:
-        pair = _side_pair(query.events, side_rows, valued=op != "compare")
+        pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table)
     if two and pair is None and not query.events and earlier:
         pair = _earlier_pair(query, [f for f, _ in earlier], scored, valued=op != "compare")
     draft = _derive(*pair, op, sentence_of, query.unit) if pair is not None else None
@@ -111,17 +111,19 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     return _derive(*pair, op, sentence_of, query.unit) if pair else None
 
 
-def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool) -> tuple[Fact, Fact] | None:
+def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool, table: FactTable) -> tuple[Fact, Fact] | None:
     """The comparable pair of rows, one per side, that the row model finds likeliest together. For
     arithmetic (`valued`) a side's best row must have a single value ("mid-40% range" has none, and no
-    other row may stand in for it)."""
+    other row may stand in for it); sides wording one metric ("X's share in 2021" and "in 2024") pair rows of that metric."""
     of = []
     for side in sides:
         scored = side_rows(side)
         if not scored or valued and scored[0][0].value is None:
             return None
         of.append([(f, p) for f, p in scored[:SIDE_ROWS] if f.value is not None or not valued])
-    pairs = [(pa * pb, a, b) for a, pa in of[0] for b, pb in of[1] if a.id != b.id and _comparable(a, b)]
+    terms = [table.terms(side) for side in sides]
+    one_metric = bool(terms[0]) and terms[0] == terms[1]
+    pairs = [(pa * pb, a, b) for a, pa in of[0] for b, pb in of[1] if a.id != b.id and _comparable(a, b) and (a.metric == b.metric or not one_metric)]
     if not pairs:
         return None
     _, a, b = max(pairs, key=lambda t: t[0])

@@ -36,7 +36,7 @@ from . import metrics as M
 from .runner import ROOT, load_gold, units_of, write_atomic
 
 DEFAULT_SETS = ("gold", "heldout-a", "heldout-b", "heldout-c", "heldout-d", "heldout-e", "heldout-f", "heldout-g", "heldout-h", "heldout-i",
-                "heldout-j", "heldout-k", "heldout-l", "heldout-m", "offtopic")
+                "heldout-j", "heldout-k", "heldout-l", "heldout-m", "heldout-n", "heldout-o", "heldout-p", "heldout-q", "heldout-r", "heldout-s", "heldout-t", "offtopic")
 C_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)
 # Features left out together in the group ablation (a feature with its gap to the best candidate).
 FEATURE_GROUPS = {
