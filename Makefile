@@ -70,6 +70,7 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-r.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-r
 	$(PY) -m eval --gold eval/heldout-s.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-s
 	$(PY) -m eval --gold eval/heldout-t.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-t
+	$(PY) -m eval --gold eval/heldout-u.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-u
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation
