@@ -65,10 +65,12 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     if two and query.events and side_rows is not None:
         pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table)
     if two and pair is None and not query.events and earlier:
-        pair = _earlier_pair(query, [f for f, _ in earlier], scored, valued=op != "compare")
+        pair = _earlier_pair(query, [f for f, _ in earlier], scored, valued=op != "compare", table=table)
     draft = _derive(*pair, op, sentence_of, query.unit) if pair is not None else None
     if draft is not None:
         return draft
+    if two and query.events and "" in query.events:
+        return None  # "that" with no figure of the last answer to stand for: nothing else may stand in
     if scored:  # the best-scored rows always count: a question may name its figure loosely ("cloud revenue growth")
         floor = min(floor, scored[0][1])
     if op == "exchange":
@@ -130,7 +132,7 @@ def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool, table:
     return a, b
 
 
-def _earlier_pair(query: Query, earlier: list[Fact], scored: list[tuple[Fact, float]], valued: bool) -> tuple[Fact, Fact] | None:
+def _earlier_pair(query: Query, earlier: list[Fact], scored: list[tuple[Fact, float]], valued: bool, table: FactTable) -> tuple[Fact, Fact] | None:
     """For a follow-up asking a figure of the last answer's: the last answer's two comparable rows
     ("so how far ahead is it?" after two user counts), or its first row and the row the follow-up's own
     words name ("how far short of Acme's is that?")."""
@@ -138,14 +140,25 @@ def _earlier_pair(query: Query, earlier: list[Fact], scored: list[tuple[Fact, fl
     typed = query.asked.lower()  # what the reader typed, not what the rewrite borrowed
     named = {m.entity for m in query.mentions if query.text[m.start : m.end].lower() in typed}
     stated = [q for q in query.figures if q.text.lower() in typed]
-    both = [(a, b) for i, a in enumerate(earlier) for b in earlier[i + 1 :] if _comparable(a, b)]
+    # Only figures of one metric: a sentence's other figures (a discount beside market shares) are not "that".
+    def one_metric(a: Fact, b: Fact) -> bool:
+        return a.metric == b.metric or bool(table.terms(a.metric) & table.terms(b.metric))
+
+    # ... and the pair holds the row the last question asked for (the first), as "it" or "that" does
+    both = [(earlier[0], b) for b in earlier[1:] if _comparable(earlier[0], b) and one_metric(earlier[0], b)] if earlier else []
     if both and named <= {f.entity for f in earlier} and not stated:
-        return both[0]
-    if not earlier or not (named or stated):
+        pair = both[0]
+    elif earlier and (named or stated):
+        a = earlier[0]
+        b = next((f for f, _ in scored if f.id != a.id and f not in earlier and f.value is not None and _comparable(a, f) and one_metric(a, f)), None)
+        if b is None:
+            return None
+        pair = (a, b)
+    else:
         return None
-    a = earlier[0]
-    b = next((f for f, _ in scored if f.id != a.id and f not in earlier and (f.value is not None or not valued) and _comparable(a, f)), None)
-    return (a, b) if b is not None else None
+    if query.unit == "times":  # "how many times bigger?": the larger over the smaller
+        pair = tuple(sorted(pair, key=lambda f: -(f.value or 0)))
+    return pair
 
 
 def same_figure(f: Fact, q: Quantity) -> bool:
@@ -271,12 +284,14 @@ def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf, unit: str = "") 
         if op == "ratio":
             if not b.value:
                 return None
-            if unit == "times":  # "how many times bigger": a multiple, not a percentage
+            if unit == "times" and a.value >= b.value:  # "how many times bigger": a multiple; a smaller one is a share
                 exact = a.value / b.value
                 times = round(exact, 2) if abs(exact - round(exact, 2)) < 1e-9 else round(exact, 1)  # 4.25 as it is, 3.1733 as 3.2
                 q = Quantity(f"{format_quantity('multiple', times).removesuffix('x')} times", -1, -1, "multiple", value=times)
             else:
-                share = round(a.value / b.value * 100)
+                share = round(a.value / b.value * 100) if a.value >= b.value / 100 else round(a.value / b.value * 100, 2)
+                if not share:
+                    return None  # too small a share to state
                 q = Quantity(format_quantity("percent", share), -1, -1, "percent", value=float(share))
         elif op == "total":
             q = _computed(a.kind, a.value + b.value, a.currency, a.unit if a.kind == "duration" else None)

@@ -251,12 +251,14 @@ def _ellipsis(rest: str, prev_q: str, history: list[tuple[str, str]], lexicon: L
 
 
 def _asks_more(rest: str, names: list[tuple[int, int, str]], prev_q: str) -> bool:
-    """Whether a follow-up's words beyond its names ask something the previous question does not
-    ("and the Initech minority buyout?" after a fine): swapping the name alone would lose them."""
+    """Whether a follow-up's words beyond its names ask for a thing of their own that the previous
+    question does not name ("and the Initech minority buyout?" after a fine): two words or more of it,
+    as a noun phrase has; a swap of the name alone would lose them. One word ("and Hooli's figure?",
+    "..., roughly?") only restates the previous question."""
     bare = rest
     for s, e, _ in sorted(names, reverse=True):
         bare = bare[:s] + " " + bare[e:]
-    return bool(set(bm25_tokens(bare)) - set(bm25_tokens(prev_q)))
+    return len(set(bm25_tokens(bare)) - set(bm25_tokens(prev_q))) >= 2
 
 
 def _swap_possessed(rest: str, prev_q: str) -> str | None:

@@ -80,7 +80,7 @@ _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of|add(?:ed|ing)? up|altogether|plus(?! or minus))\b|\s\+\s", re.I)
-_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|what multiple of|ratio|how many times)\b|\w\s+/\s+\w|\bas a (?:share|percentage|fraction|proportion) of\b"
+_RATIO = re.compile(r"\b(?:what fraction|what proportion|what percent(?:age)? of|what multiple of|ratio|how many times)\b|\w\s+/\s+\w[^?]*=|\bas a (?:share|percentage|fraction|proportion) of\b"
                     rf"|\b{_IS_WHAT_SHARE}\s+of\b"
                     r"|(?<!first )(?<!second )(?<!last )(?<!latter )\b(?:half|a third|a quarter|twice|double|triple) (?:of|the size of|as (?:big|large|much))\b", re.I)
 _COMPARE = re.compile(r"\b(?:which|who)\b[^?]*\b(?:bigger|larger|higher|more|greater|smaller|lower|less|faster|slower)\b|\bcompare|\bversus\b|\bvs\.?\s|\b(?:bigger|larger|higher|greater|smaller|lower|faster|slower)\b[^?]*\bthan\b"
@@ -130,7 +130,7 @@ _SIDE_PATTERNS = (
     re.compile(r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+)$", re.I),
     _THAN,
     re.compile(r"^(?P<a>.+?)\s+(?:or|vs\.?|versus|compared (?:with|to)|against)\s+(?P<b>.+)$", re.I),
-    re.compile(r"^(?P<a>.+?)\s+/\s+(?P<b>.+?)(?:\s*=.*)?$"),  # "A / B = ?"
+    re.compile(r"^(?P<a>.+?)\s+/\s+(?P<b>.+?)\s*=.*$"),  # "A / B = ?" ("Acme / Hooli" alone is "or")
     re.compile(rf"^(?P<a>[^,;:]+?)\s+(?:{_IS_WHAT_SHARE}|as a (?:share|percentage|fraction|proportion)|(?:even |at least |roughly |about )?(?<!first )(?<!second )(?<!last )(?<!latter )(?:half|a third|a quarter))\s+of\s+(?P<b>.+)$", re.I),
     re.compile(r"^(?:add(?:ed|ing)? up|sum of|total of)?\s*(?P<a>.+?)\s+(?:and|\+|plus)\s+(?P<b>.+?)(?:\s+(?:combined|together|put together|altogether|in total))?(?:\s*[:,;].*)?$", re.I),
 )

@@ -1188,8 +1188,54 @@ def test_figures_borrowed_by_a_rewrite_are_not_the_readers_own(bot):
     assert "22 million" in a.text and "900 million" not in a.text, a.text
 
 
+
+def _converse(bot, turns):
+    history = []
+    for q in turns:
+        history.append((q, bot.ask(q, history)))
+    return history[-1][1]
+
+
+def test_the_last_answers_figures_are_those_of_one_metric(bot):
+    # the market-share sentence also holds two discounts: "combined?" sums the two shares asked, not a discount
+    a = _converse(bot, ["What is Alibaba Cloud's market share?", "what about Huawei Cloud's?", "combined?"])
+    assert "51%" in a.text and "77%" not in a.text, a.text
+    a = _converse(bot, ["What is Alibaba Cloud's market share?", "so how far ahead is it?"])
+    assert "52 percentage points" not in a.text and "discounts and" not in a.text, a.text
+
+
+def test_how_many_times_bigger_after_two_figures_is_the_larger_over_the_smaller(bot):
+    a = _converse(bot, ["What was Pinduoduo GMV in 2024?", "And Douyin's?", "how many times bigger?"])
+    assert "1.5 times" in a.text and "0.7 times" not in a.text, a.text
+
+
+def test_that_with_no_figure_before_it_computes_nothing(bot):
+    a = _converse(bot, ["Who founded Alibaba?", "how much bigger is that than Pinduoduo's?"])
+    assert a.kind != "computed", a.text
+
+
+@pytest.mark.parametrize("question", ["How many users did Pinduoduo / Temu have?",  # a slash between names is "or"
+                                      "What were Alibaba Cloud's discounts on core products / large models?"])
+def test_a_slash_without_an_equals_sign_is_no_ratio(bot, question):
+    assert bot.analyzer.analyze(question).operation != "ratio"
+
+
+def test_a_tiny_share_is_stated_to_two_decimals_not_as_zero(bot):
+    a = bot.ask("How many times the size of Alibaba's GMV is AIDC's quarterly loss?")
+    assert "about 0%" not in a.text and "0 times" not in a.text, a.text
+
+
 def test_a_follow_up_asking_more_than_a_name_is_not_a_name_swap(bot):
     first = "How big was the antitrust fine in US dollars?"
     a = bot.ask(first)
     b = bot.ask("and the Cainiao minority buyout?", [(first, a)])
     assert "Cainiao dollars" not in b.standalone_question and "$3.75 billion" in b.text, (b.standalone_question, b.text)
+
+
+@pytest.mark.parametrize(("first", "second", "figure"),
+                         [("What was Pinduoduo GMV in 2024?", "And Douyin's figure?", "CNY 3.5 trillion"),
+                          ("What was Pinduoduo GMV in 2024?", "what about Douyin's sales?", "CNY 3.5 trillion"),
+                          ("What is AIDC's revenue growth?", "and Taotian's, roughly?", "1%-4%")])
+def test_one_more_word_after_a_new_name_is_still_a_name_swap(bot, first, second, figure):
+    a = _converse(bot, [first, second])
+    assert figure in a.text, (a.standalone_question, a.text)
