@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from .draft import Computed, Draft
 from .facts import FactTable
-from .guard import check_figures, derive_difference
+from .guard import check_figures, derive_difference, derive_ratio
 from .quantity import format_quantity, scale_of
 from .query import Query, turn_of
 from .types import Fact, FigureCheck, Quantity
@@ -24,7 +24,7 @@ _GROWTH = re.compile(r"\bgrowth\b", re.I)
 
 # sid of the sentence that states a row (None when none does); given by the caller, which has the index.
 SentenceOf = Callable[[Fact], "int | None"]
-# The fact rows a side of a two-figure question asks for, scored on that side's own words, best first.
+# The fact rows a side of a two-figure question asks for, scored on that side's own words, best first ("" for the rows the last answer stated).
 SideRows = Callable[[str], "list[tuple[Fact, float]]"]
 # Rows per side weighed when pairing the two sides of a two-figure question.
 SIDE_ROWS = 5
@@ -54,18 +54,18 @@ def table_draft(query: Query, rows: list[Fact], sentence_of: SentenceOf) -> Draf
 
 
 def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float]], floor: float, sentence_of: SentenceOf,
-                  side_rows: SideRows | None = None, earlier: list[tuple[Fact, float]] | None = None) -> Draft | None:
+                  side_rows: SideRows | None = None) -> Draft | None:
     """A difference, total or ratio of two rows the question names; the change within one "from X to
     Y" row; an exchange rate implied by one figure in two currencies; or rows side by side for a comparison.
     When the question words its two sides ("A than B", "between A and B"), each side's likeliest row; a
-    side that is only "that", or a follow-up naming one side or none, takes the rows the last answer stated (`earlier`)."""
+    side that is only "that" (`side_rows("")`), or a follow-up naming one side or none, takes the rows the last answer stated."""
     op = query.operation
     two = op in ("difference", "total", "ratio", "compare")
     pair = None
     if two and query.events and side_rows is not None:
         pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table)
-    if two and pair is None and not query.events and earlier:
-        pair = _earlier_pair(query, [f for f, _ in earlier], scored, valued=op != "compare", table=table)
+    if two and pair is None and not query.events and query.answers and side_rows is not None:
+        pair = _earlier_pair(query, [f for f, _ in side_rows("")], scored, valued=op != "compare", table=table)
     draft = _derive(*pair, op, sentence_of, query.unit) if pair is not None else None
     if draft is not None:
         return draft
@@ -285,8 +285,8 @@ def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf, unit: str = "") 
             if not b.value:
                 return None
             if unit == "times" and a.value >= b.value:  # "how many times bigger": a multiple; a smaller one is a share
-                exact = a.value / b.value
-                times = round(exact, 2) if abs(exact - round(exact, 2)) < 1e-9 else round(exact, 1)  # 4.25 as it is, 3.1733 as 3.2
+                exact, ratio = a.value / b.value, derive_ratio(a, b).value
+                times = ratio if abs(exact - ratio) < 1e-9 else round(exact, 1)  # 4.25 as it is, 3.1733 as 3.2
                 q = Quantity(f"{format_quantity('multiple', times).removesuffix('x')} times", -1, -1, "multiple", value=times)
             else:
                 share = round(a.value / b.value * 100) if a.value >= b.value / 100 else round(a.value / b.value * 100, 2)

@@ -208,7 +208,7 @@ class Query:
     parts: tuple[Query, ...] = ()
     followup: bool = False
     previous: str = ""  # a follow-up's previous question, as searched
-    earlier: tuple[tuple[Quantity, ...], ...] = ()  # the figures each of the last two answers stated, the last first: what a follow-up's "that" may be
+    answers: tuple[str, ...] = ()  # a follow-up's last two answers, the last first: their figures are what its "that" may be
 
     @property
     def is_figure(self) -> bool:
@@ -276,9 +276,8 @@ class Analyzer:
             scope = self._scope(tuple(n for _, _, n in self.lexicon.find(turns[-1][0])))
         q = replace(q, doc_ids=scope)
         if q.followup and turns:
-            # the last answer's figures, then the one's before ("combined?" after two figures asked in turn)
-            earlier = tuple(tuple(find_quantities(a or "")) for _, a in reversed(turns[-2:]))
-            q = replace(q, previous=turns[-1][0], earlier=earlier)
+            # the last answer, then the one before ("combined?" after two figures asked in turn)
+            q = replace(q, previous=turns[-1][0], answers=tuple(a or "" for _, a in reversed(turns[-2:])))
         two = (_TWO_PARTS.match(resolved) or _TWO_QUESTIONS.match(resolved)) if not borrowed else None
         if two is not None and (not bm25_tokens(two.group(2)) or len(_WORDS.findall(two.group(1))) < 2):
             two = None  # "..., and what are they?" asks no more than the first part's passage gives

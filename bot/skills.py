@@ -17,6 +17,7 @@ from .elapsed import elapsed_draft, order_draft
 from .facts import FactTable
 from .figures import derived_draft, premise_draft, rows_asked, same_figure, stated_turn, table_draft
 from .index import Index
+from .quantity import find_quantities
 from .query import Analyzer, Query
 from .reader import Reader
 from .rows import RowModel
@@ -63,20 +64,22 @@ class Context:
         """The rows one side of a two-figure question asks for, scored on its words and the question's
         words outside both sides (`Query.frame`); for a side that is only "that", the rows the last answer stated."""
         if not side:
-            return self.earlier_rows(query)
-        stated = self.analyzer.analyze(side).figures  # "the $11.9bn they spent": the rows stating that figure
+            return self._earlier_rows(query)
+        worded = replace(self.analyzer.analyze(f"{side} {query.frame}".strip()), doc_ids=query.doc_ids)
+        stated = [q for q in worded.figures if q.end <= len(side)]  # "the $11.9bn they spent": the rows stating that figure
         pinned = [(f, 1.0) for f in self.table.rows(query.doc_ids) if any(same_figure(f, q) for q in stated)]
-        return pinned or self.scored_rows(replace(self.analyzer.analyze(f"{side} {query.frame}".strip()), doc_ids=query.doc_ids))
+        return pinned or self.scored_rows(worded)
 
-    def earlier_rows(self, query: Query) -> list[tuple[Fact, float]]:
+    def _earlier_rows(self, query: Query) -> list[tuple[Fact, float]]:
         """The rows whose figures a follow-up's last answer stated, as the last question ranks them; then
         those the answer before stated, in its order."""
-        if not query.earlier or not query.previous:
+        if not query.answers or not query.previous:
             return []
+        figures = [find_quantities(a) for a in query.answers]
         previous = replace(self.analyzer.analyze(query.previous), doc_ids=query.doc_ids)
-        last = [(f, p) for f, p in self.scored_rows(previous) if any(same_figure(f, q) for q in query.earlier[0])]
+        last = [(f, p) for f, p in self.scored_rows(previous) if any(same_figure(f, q) for q in figures[0])]
         seen = {f.id for f, _ in last}
-        before = [(f, 0.0) for group in query.earlier[1:] for q in group for f in self.table.rows(query.doc_ids) if f.id not in seen and same_figure(f, q)]
+        before = [(f, 0.0) for group in figures[1:] for q in group for f in self.table.rows(query.doc_ids) if f.id not in seen and same_figure(f, q)]
         return last + list({f.id: (f, p) for f, p in before}.values())
 
     def sentence_of(self, f: Fact) -> int | None:
@@ -168,8 +171,7 @@ class Derived:
         return query.operation in ("difference", "total", "ratio", "compare", "change", "exchange")
 
     def run(self, query: Query, ctx: Context) -> Draft | None:
-        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of, lambda side: ctx.side_rows(query, side),
-                             ctx.earlier_rows(query))
+        return derived_draft(query, ctx.table, ctx.scored_rows(query), ctx.rows.about, ctx.sentence_of, lambda side: ctx.side_rows(query, side))
 
 
 class Elapsed:
