@@ -71,6 +71,8 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-s.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-s
 	$(PY) -m eval --gold eval/heldout-t.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-t
 	$(PY) -m eval --gold eval/heldout-u.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-u
+	$(PY) -m eval --gold eval/heldout-v.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-v
+	$(PY) -m eval --gold eval/heldout-w.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-w
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation

@@ -166,9 +166,15 @@ class Bot:
 
     @staticmethod
     def _quoted(c: FigureCheck, rendered: Rendered) -> FigureCheck:
-        if c.status == "derived":
-            return replace(c, derivation=rendered.derivations.get(c.text) or next(iter(rendered.derivations.values()), None))
         inside = any(a <= c.start and c.end <= b for a, b in rendered.quotes)
+        derivations = {k.removeprefix("about "): v for k, v in rendered.derivations.items()}
+        own = derivations.get(c.text.removeprefix("about "))
+        if c.status == "ok" and not inside and own:
+            # a figure the bot computed, in its own words, that happens to fall within a row's range ("129%"
+            # in "triple-digit") is the computed one
+            c = replace(c, status="derived", fact_id=None, expected=None)
+        if c.status == "derived":
+            return replace(c, derivation=own or next(iter(rendered.derivations.values()), None))
         return replace(c, status="ok", expected=None) if inside and c.status != "ok" else c
 
     def _llm_answer(self, query: Query, fallback: Answer) -> Iterator[Answer]:

@@ -33,13 +33,14 @@ class Dated:
 class Computed:
     """A figure computed from the article: the operation, the value, and what it was computed from."""
 
-    op: str  # difference, total, ratio, change, exchange, elapsed
+    op: str  # difference, relative (a difference as a share of the smaller), total, ratio, change, exchange, elapsed
     value: Quantity
     rows: tuple[Fact, ...] = ()  # the fact rows it was computed from
     dates: tuple[Dated, ...] = ()  # for elapsed time: the two dated events
     direction: str = ""  # "up" or "down" for a change
     approximate: bool = False
     between: tuple[str, ...] = ()  # the entities a difference or total is about
+    gap: Quantity | None = None  # for a relative difference, the difference itself
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,17 @@ def elapsed_draft(query: Query, date_of: DateOf) -> Draft | None:
         value, unit_word = months, "month"
     if value == 0:
         return None
-    number = _WORDS[value] if value < len(_WORDS) else str(value)
-    figure = Quantity(f"{number} {unit_word}{'s' if value != 1 else ''}", -1, -1, "duration", value=float(value), unit=unit_word)
+    text = _spelled(value, unit_word)
+    if unit == "year" and unit_word == "month" and months > 12:  # asked in years: "four years and seven months"
+        text = f"{_spelled(months // 12, 'year')} and {_spelled(months % 12, 'month')}"
+    figure = Quantity(text, -1, -1, "duration", value=float(value), unit=unit_word)
     sids = tuple(sorted({s for d in (a, b) for s in (d.date_sid, d.event_sid)}))
     return Draft("computed", sids=sids, computed=Computed("elapsed", figure, dates=(a, b)), notes=("computed from the dates of the cited passages",))
+
+
+def _spelled(value: int, unit: str) -> str:
+    """ "five months", "1 year", "14 months": small numbers in words, as the article writes them."""
+    return f"{_WORDS[value] if value < len(_WORDS) else value} {unit}{'s' if value != 1 else ''}"
 
 
 def order_draft(query: Query, date_of: DateOf) -> Draft | None:

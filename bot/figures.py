@@ -9,6 +9,8 @@ fitted row model (`rows.py`). This module writes no words (see `render.py`).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import re
 from collections.abc import Callable
 
@@ -63,7 +65,8 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     two = op in ("difference", "total", "ratio", "compare")
     pair = None
     if two and query.events and side_rows is not None:
-        pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table)
+        ends = tuple(e or query.ends[-1] for e in query.ends[:2]) if len(query.ends) > 2 else ("", "")
+        pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table, ends=ends)
     if two and pair is None and not query.events and query.answers and side_rows is not None:
         pair = _earlier_pair(query, [f for f, _ in side_rows("")], scored, valued=op != "compare", table=table)
     draft = _derive(*pair, op, sentence_of, query.unit) if pair is not None else None
@@ -77,6 +80,8 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
         return _exchange_rate(scored, floor, table, sentence_of)
     if op not in ("difference", "total", "ratio", "compare", "change"):
         return None
+    if op != "compare" and query.ends:  # "the gap between the bottoms of the two ranges"
+        scored = at_end(scored, query.ends[-1])
     usable = [(f, p) for f, p in scored if p >= floor]
     ranked = [(f, p) for f, p in usable if f.value is not None]
     if op in ("change", "difference"):
@@ -99,9 +104,14 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
         if len(picked) >= 2:
             return _side_by_side(tuple(picked.values()), sentence_of)
     if op in ("compare", "total") and ranked:
-        draft = _several(query, [f for f, _ in ranked], op, table, sentence_of)
+        # Below the floor too: a row of an entity the question names, of the top row's metric, is asked for.
+        rest = [f for f, _ in scored if f.value is not None and all(f.id != g.id for g, _ in ranked)]
+        draft = _several(query, [f for f, _ in ranked] + rest, op, table, sentence_of)
         if draft is not None:
             return draft
+    if query.unit.startswith("percent"):  # a gap in percent: of the two things named, or none
+        pair = _named_pair(query, table)
+        return _derive(*pair, op, sentence_of, query.unit) if pair else None
     if op == "ratio":  # "X is what fraction of Y": X, as named first, is the numerator
         order = {m.entity: m.start for m in reversed(query.mentions)}
         ranked.sort(key=lambda fp: order.get(fp[0].entity, len(query.text)))
@@ -113,13 +123,14 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     return _derive(*pair, op, sentence_of, query.unit) if pair else None
 
 
-def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool, table: FactTable) -> tuple[Fact, Fact] | None:
+def _side_pair(sides: tuple[str, str], side_rows: SideRows, valued: bool, table: FactTable, ends: tuple[str, str] = ("", "")) -> tuple[Fact, Fact] | None:
     """The comparable pair of rows, one per side, that the row model finds likeliest together. For
     arithmetic (`valued`) a side's best row must have a single value ("mid-40% range" has none, and no
-    other row may stand in for it); sides wording one metric ("X's share in 2021" and "in 2024") pair rows of that metric."""
+    other row may stand in for it; a range has one when the side asks for one of its `ends`); sides
+    wording one metric ("X's share in 2021" and "in 2024") pair rows of that metric."""
     of = []
-    for side in sides:
-        scored = side_rows(side)
+    for side, end in zip(sides, ends, strict=True):
+        scored = at_end(side_rows(side), end)
         if not scored or valued and scored[0][0].value is None:
             return None
         of.append([(f, p) for f, p in scored[:SIDE_ROWS] if f.value is not None or not valued])
@@ -161,6 +172,22 @@ def _earlier_pair(query: Query, earlier: list[Fact], scored: list[tuple[Fact, fl
     return pair
 
 
+def at_end(scored: list[tuple[Fact, float]], end: str) -> list[tuple[Fact, float]]:
+    """A range's rows as the single value of the end asked ("low" or "high"); the others as they are."""
+    if not end:
+        return scored
+    out = []
+    for f, p in scored:
+        v = f.low if end == "low" else f.high
+        # A range the article states both ends of ("29% to 45%"), not a change ("from 3% to 13%") nor a
+        # bound it implies ("triple-digit")
+        stated = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", f.quote.replace(",", ""))}
+        if f.value is None and v is not None and f.qualifier != "from" and {f.low, f.high} <= stated:
+            f = replace(f, value=v, quote=f"{f.quote} ({end} end)")
+        out.append((f, p))
+    return out
+
+
 def same_figure(f: Fact, q: Quantity) -> bool:
     """Whether a row states the figure `q` (the same amount of the same kind and currency)."""
     if f.kind != q.kind or (f.currency or None) != (q.currency or None):
@@ -187,8 +214,8 @@ def _named_pair(query: Query, table: FactTable) -> tuple[Fact, Fact] | None:
 
 
 def _several(query: Query, rows: list[Fact], op: str, table: FactTable, sentence_of: SentenceOf) -> Draft | None:
-    """Three or more entities' figures for one metric: listed side by side, or, for "Is X bigger than Y
-    and Z combined?", the ones after "than" totalled."""
+    """Three or more entities' figures for one metric: listed side by side; totalled ("X, Y and Z
+    combined"); or, for "Is X bigger than Y and Z combined?", the ones after "than" totalled."""
     best: dict[str, Fact] = {}
     for f in rows:
         if f.entity not in best and f.metric == rows[0].metric and _comparable(f, rows[0]) or f is rows[0]:
@@ -206,15 +233,22 @@ def _several(query: Query, rows: list[Fact], op: str, table: FactTable, sentence
     if op == "compare":
         return _side_by_side(tuple(picked), sentence_of)
     than = query.than_at
-    after = list({f.id: f for start, e in at if start > than and (f := best[e])}.values()) if than >= 0 else []
-    if len(after) < 2 or len(after) == len(picked):
+    if than < 0:  # "X, Y and Z combined": every one of the list, when it is one
+        after = [best[e] for e in dict.fromkeys(row_entity(n) for n in query.listed) if e is not None]
+        if op != "total" or len(after) < 3:
+            return None
+    else:
+        after = list({f.id: f for start, e in at if start > than and (f := best[e])}.values())
+        if len(after) < 2 or len(after) == len(picked):
+            return None
+    if any(f.value is None for f in after):
         return None
     q = _computed(after[0].kind, sum(f.value for f in after), after[0].currency, after[0].unit if after[0].kind == "duration" else None)
     sids = _sids(picked, sentence_of)
     if sids is None:
         return None
-    return Draft("computed", sids=sids, rows=tuple(picked), computed=Computed("total", q, tuple(after), between=tuple(f.entity for f in after)),
-                 notes=("derived from fact-table rows",))
+    computed = Computed("total", q, tuple(after), approximate=any(f.qualifier for f in after), between=tuple(f.entity for f in after))
+    return Draft("computed", sids=sids, rows=tuple(picked), computed=computed, notes=("derived from fact-table rows",))
 
 
 def _side_by_side(rows: tuple[Fact, ...], sentence_of: SentenceOf) -> Draft | None:
@@ -295,13 +329,25 @@ def _derive(a: Fact, b: Fact, op: str, sentence_of: SentenceOf, unit: str = "") 
                 q = Quantity(format_quantity("percent", share), -1, -1, "percent", value=float(share))
         elif op == "total":
             q = _computed(a.kind, a.value + b.value, a.currency, a.unit if a.kind == "duration" else None)
+        elif unit.startswith("percent") and a.kind != "percent":  # "by what percentage did A exceed B?": (A - B) / B
+            less = unit == "percent less"  # "what percent less did B have than A?": (A - B) / A
+            if not (a.value if less else b.value):
+                return None
+            gap = (a.value - b.value) / (a.value if less else b.value) * 100
+            gap = round(gap) if gap >= 1 else round(gap, 2)
+            if not gap:
+                return None
+            op, q = "relative", Quantity(format_quantity("percent", gap), -1, -1, "percent", value=float(gap))
         else:
             q = derive_difference(a, b)
+        also = derive_difference(a, b) if op == "relative" else None
     except ValueError:
         return None
     # Two figures of one entity are told apart by their metrics ("between large model discounts and core product discounts").
     between = (a.entity, b.entity) if a.entity != b.entity else (f"{a.entity}'s {a.metric}", f"the {b.metric}")
-    computed = Computed(op, q, (a, b), approximate=bool(a.qualifier or b.qualifier), between=between)
+    down = op == "relative" and unit == "percent less"
+    computed = Computed(op, q, (a, b), approximate=bool(a.qualifier or b.qualifier), between=between[::-1] if down else between, gap=also,
+                        direction="down" if down else "")
     return Draft("computed", sids=sids, rows=(a, b), computed=computed, notes=("derived from fact-table rows",))
 
 

@@ -77,6 +77,18 @@ _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smalle
                          r"|\b(?:bigger|larger|more|less|smaller|higher|lower|greater|ahead|behind|short|beat|exceed)\w*\b[^?]*\bby how (?:much|many)\b|\bby (?:what|how big a|how much of a) margin\b|\bhow far short\b"
                          r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|(?:ahead|behind)(?! of (?:the|its|their|a|an)\b))\b", re.I)
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
+# One end of a range ("29% to 45%"): "AIDC's slowest growth", "the bottoms of the two ranges", "at the top end".
+_NOT_OF_A_GAP = r"(?!\s+(?:gap|difference|margin|spread|distance|lead|separation|estimate)s?\b)"
+_LOW_END = re.compile(r"(?<!\bat )\b(?:slowest|lowest|minimum|bottoms?|floors?|low(?:er)? ends?|start of (?:the|its|their) range)\b" + _NOT_OF_A_GAP, re.I)
+_HIGH_END = re.compile(r"(?<!\bat )\b(?:fastest|highest|maximum|peak|tops?|ceilings?|high(?:er)? ends?|upper ends?)\b" + _NOT_OF_A_GAP, re.I)
+# A gap asked as a percentage of the smaller figure ("By what percentage did A exceed B?", "how much
+# bigger in percent"), not in percentage points nor as a share ("what percentage of").
+_RELATIVE = re.compile(r"\b(?:what|how many) percent(?:age)?\b(?!\s+(?:of|points?)\b)|\bin percent(?:age)?(?: terms)?\b|(?:\bpercent(?:age)?|%)\s*(?:more|less|bigger|larger|higher|lower|smaller|greater)\b", re.I)
+_RELATIVE_TO = re.compile(r"\b(?:than|beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more|behind|trail\w*)\b", re.I)
+_RELATIVE_LESS = re.compile(r"\b(?:less|lower|smaller|fewer|behind|trail\w*)\b", re.I)
+_RELATIVE_MORE = re.compile(r"\b(?:beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more)\b", re.I)
+# Three or more names in a row, "A, B and C": what a total sums ("add up alibaba, pdd and douyin gmv").
+_LIST_JOIN = re.compile(r"^(?:['’]s)?\s*(?:,\s*(?:and\s+)?|and\s+|&\s*|\+\s*)$", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
 _TOTAL = re.compile(r"\b(?:combined|together|in total|total of|sum of|add(?:ed|ing)? up|altogether|plus(?! or minus))\b|\s\+\s", re.I)
@@ -181,6 +193,8 @@ class Query:
     events: tuple[str, str] | None = None  # the two events of an elapsed/order question; the two sides of a two-figure one
     frame: str = ""  # a two-figure question's words outside its two sides ("How many more users does A have than B": "users" for both)
     unit: str = ""  # the unit an elapsed question asks in; "times" for a ratio asked as a multiple ("how many times bigger")
+    ends: tuple[str, ...] = ()  # per side ("low", "high" or ""), then for the whole question: the end of a range asked ("AIDC's slowest growth")
+    listed: tuple[str, ...] = ()  # three or more entities named as a list ("A, B and C"): what a total sums
     mentions: tuple[Mention, ...] = ()  # fact-table entities named
     names: tuple[str, ...] = ()  # corpus names in the question
     unknown_names: tuple[str, ...] = ()  # capitalised words no document uses
@@ -340,7 +354,8 @@ class Analyzer:
             wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
             meta=bool(_Q_META.search(text)),
             gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), subtitle=bool(_ASKS_SUBTITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
-            operation=operation, events=events, frame=frame, unit=unit,
+            operation=operation, events=events, frame=frame, unit=unit, ends=tuple(_range_end(t) for t in (*(events or ()), own)),
+            listed=_listed(text, mentions),
             mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
             persons=tuple(n for n in names if n in self.lexicon.persons),
             words=frozenset(w.lower() for w in _WORDS.findall(text)), topic=_without_names(own, self.lexicon),
@@ -507,6 +522,26 @@ def turn_of(text: str) -> str:
     return "down" if down and not up else "up" if up and not down else ""
 
 
+def _listed(text: str, mentions: tuple[Mention, ...]) -> tuple[str, ...]:
+    """The entities of the longest run of three or more names written as a list ("A, B and C"), else ()."""
+    best: list[str] = []
+    run: list[Mention] = []
+    for m in sorted(mentions, key=lambda m: m.start):
+        if run and not _LIST_JOIN.match(text[run[-1].end : m.start]):
+            run = []
+        run.append(m)
+        if len(run) > len(best):
+            best = [r.entity for r in run]
+    best = list(dict.fromkeys(best))
+    return tuple(best) if len(best) >= 3 else ()
+
+
+def _range_end(text: str) -> str:
+    """ "low" or "high" when a text asks for one end of a range ("the slowest", "the top end"), else ""."""
+    low, high = bool(_LOW_END.search(text)), bool(_HIGH_END.search(text))
+    return "low" if low and not high else "high" if high and not low else ""
+
+
 def _keep_case(typed: str, meant: str) -> str:
     """`meant` capitalised as `typed` was ("Whats" -> "What's")."""
     return meant[0].upper() + meant[1:] if typed[:1].isupper() else meant
@@ -531,6 +566,10 @@ def _operation(text: str, kind: str, mentions: int = 0) -> tuple[str, tuple[str,
         return _with_sides("total", text)
     if mentions <= 1 and _CHANGE.search(text):  # "By how many points did X's growth speed up?": one figure's change
         return "change", None, "", ""
+    if _RELATIVE.search(text) and _RELATIVE_TO.search(text):
+        operation, sides, _, frame = _with_sides("difference", text)
+        less = bool(_RELATIVE_LESS.search(text)) and not _RELATIVE_MORE.search(text)
+        return operation, sides, "percent less" if less else "percent", frame
     for name, pattern in (("ratio", _RATIO), ("difference", _DIFFERENCE), ("compare", _COMPARE), ("change", _CHANGE), ("exchange", _EXCHANGE)):
         if pattern.search(text):
             return _with_sides(name, text) if name != "exchange" else (name, None, "", "")

@@ -158,6 +158,7 @@ def _computed(d: Draft, w: _Writer) -> None:
     w.out.derived.append(c.value)
     w.out.derivations[value] = _arithmetic(c, value)
     if c.op == "elapsed":
+        w.out.derived.extend(find_quantities(value))  # "four years and seven months": each part is computed
         w.say(f"The time from the first date to the second is {value} (computed from these dates). {inputs}")
         return
     if c.op == "ratio":
@@ -166,6 +167,17 @@ def _computed(d: Draft, w: _Writer) -> None:
         of = "" if c.value.kind == "multiple" else "of "
         w.say(f"{_possessive(a)} figure is {about} {of}{_possessive(b)} (computed from these figures). {inputs}")
         return
+    if c.op == "relative":
+        a, b = (c.between + ("", ""))[:2]
+        about = value if value.startswith("about") else f"about {value}"
+        gap = ""
+        if c.gap is not None:
+            w.out.derived.append(c.gap)
+            stated = f"{'about ' if c.approximate else ''}{c.gap.text}"
+            w.out.derivations[stated] = f"{c.rows[0].quote} − {c.rows[1].quote} = {stated}"
+            gap = f", a difference of {stated}"
+        w.say(f"{_possessive(a)} figure is {about} {'lower' if c.direction == 'down' else 'higher'} than {_possessive(b)}{gap} (computed from these figures). {inputs}")
+        return
     if c.op == "change":
         w.say(f"That is a change of {value} {c.direction or 'up'} (computed from these figures). {inputs}")
         return
@@ -173,7 +185,7 @@ def _computed(d: Draft, w: _Writer) -> None:
         usd = c.rows[1].currency
         w.say(f"That implies an exchange rate of {value} per {'US dollar' if usd == 'USD' else usd} (computed from these figures). {inputs}")
         return
-    between = " and ".join(c.between)
+    between = c.between[0] if len(c.between) == 1 else ", ".join(c.between[:-1]) + " and " + c.between[-1]
     if c.op == "total":
         w.say(f"Together, {between} come to {value} (computed from these figures). {inputs}")
     else:
@@ -187,6 +199,8 @@ def _arithmetic(c, value: str) -> str:  # noqa: ANN001 - a Computed
         return f"{c.dates[0].period.text} → {c.dates[1].period.text} = {value}"
     if c.op == "change":
         return f"{quotes[0]}: {value} {c.direction or 'up'}"
+    if c.op == "relative":  # the larger first; "lower" is over the larger, "higher" over the smaller
+        return f"({quotes[0]} − {quotes[1]}) ÷ {quotes[0] if c.direction == 'down' else quotes[1]} = {value}"
     sign = {"difference": " − ", "total": " + ", "ratio": " ÷ ", "exchange": " ÷ "}.get(c.op, ", ")
     return f"{sign.join(quotes)} = {value}"
 

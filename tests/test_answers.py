@@ -170,6 +170,9 @@ def test_questions_the_article_does_not_answer_are_refused(bot, question):
         ("How many months after the Ant IPO was halted did the big fine come?", "five months"),
         ("How long after the 1+6+N announcement was the cloud spin-off canceled?", "eight months"),
         ("What exchange rate does the fine's CNY and US$ amounts imply?", "6.5"),
+        ("By what percentage did Pinduoduo's daily active users exceed Taobao's?", "9%"),
+        ("What is the combined cloud market share of Alibaba Cloud, Huawei Cloud and Tencent Cloud?", "61%"),
+        ("add up alibaba, pdd and douyin gmv, what's the total?", "CNY 16.7 trillion"),
     ],
 )
 def test_derived_figures_show_their_inputs(bot, question, figure):
@@ -879,6 +882,34 @@ def test_time_between_two_events_asked_in_other_words_is_computed(bot, question,
 
 
 @pytest.mark.parametrize(
+    ("question", "span"),
+    [("How many years passed between Ant's IPO being halted and the viral memo?", "four years and seven months"),  # 55 months
+     ("How many years passed between Ant's IPO being halted and Alibaba dropping the full cloud spin-off?", "three years")],  # 36
+)
+def test_a_time_asked_in_years_is_told_in_years_and_months(bot, question, span):
+    a = bot.ask(question)
+    assert f"is {span} (computed" in a.text and "55 months" not in a.text, a.text
+    assert a.figures and all(f.status in ("ok", "derived") for f in a.figures), a.figures
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [("aidc's slowest growth vs taotian's fastest growth, how many points apart", "25 percentage points"),  # 29% - 4%
+     ("What's the gap between the bottoms of AIDC's and Taotian's revenue growth ranges, in points?", "28 percentage points"),  # 29% - 1%
+     ("At the top end of each range, how many times faster is AIDC's revenue growth than Taotian's?", "11.25 times")],  # 45% / 4%
+)
+def test_an_end_of_a_range_asked_for_is_computed_with(bot, question, figure):
+    a = bot.ask(question)
+    assert a.kind == "computed" and figure in a.text, a.text
+    assert all(f.status in ("ok", "derived") for f in a.figures), a.figures
+
+
+def test_a_range_with_no_end_asked_is_not_computed_with(bot):
+    a = bot.ask("How many percentage points separate AIDC's revenue growth from Taotian's?")
+    assert a.kind != "computed" and "percentage points" not in a.text, a.text
+
+
+@pytest.mark.parametrize(
     ("question", "figure"),
     [("whats the gap between pdd's and douyin's 2024 gmv?", "CNY 1.7 trillion"),  # names in lower case are names
      ("How many percentage points separate Huawei's cloud business from Tencent's in China's cloud market?", "8 percentage points"),  # Huawei's, not Alibaba's
@@ -1144,6 +1175,52 @@ def test_the_words_joining_two_sides_do_not_score_their_rows(bot):
     assert "share" not in q.frame, q.frame
     a = bot.ask("What is the buyback as a share of the fine?")
     assert "market share" not in a.text, a.text
+
+
+def test_a_gap_asked_in_percent_is_a_share_of_the_smaller_figure_and_states_the_gap_too(bot):
+    a = bot.ask("How much bigger in percent is Alibaba's GMV than Pinduoduo's?")
+    assert "54% higher than Pinduoduo's" in a.text and "CNY 2.8 trillion" in a.text, a.text  # (8 - 5.2) / 5.2
+    derived = " | ".join(f.text for f in a.figures if f.status == "derived")
+    assert "54%" in derived and "CNY 2.8 trillion" in derived, a.figures
+    # Percentages are not divided: their gap stays in percentage points.
+    a = bot.ask("By what percentage is Alibaba Cloud's market share higher than Huawei Cloud's?")
+    assert "15 percentage points" in a.text and "83%" not in a.text, a.text
+    # "What percentage of" asks for a share, not a gap.
+    assert bot.analyzer.analyze("what percentage of Alibaba's GMV is Pinduoduo's?").unit != "percent"
+
+
+@pytest.mark.parametrize(
+    ("question", "said", "not_said"),
+    [  # a third name outside the list summed nothing more ("beat Y and Z combined" is Y + Z)
+     ("By how many points does Ali Cloud's share beat Huawei Cloud and Tencent Cloud combined?", "28%", "61%"),
+     # an end word on a "from X to Y" change leaves it a change
+     ("By how many percentage points did Alibaba Cloud's revenue growth jump to its peak?", "10 percentage points up", "high end"),
+     # a gap's own size ("the smallest gap") is no end of a range, and "at least" is none either
+     ("What's the smallest gap between AIDC's and Taotian's revenue growth, in points?", "29% to 45%", "28 percentage points"),
+     ("How many percentage points at least separate AIDC's growth from Taotian's?", "", "28 percentage points"),
+     # "triple-digit" states no upper end to divide by
+     ("How many times faster is Alibaba Cloud's AI-related product revenue growth than AIDC's, at the top of each range?", "triple-digit", "76.8"),
+     # a gap in percent pairs the two things named, not two figures of one sentence
+     ("By what percentage does Alibaba Cloud beat Tencent Cloud?", "23 percentage points", "52 percentage points"),
+     # "percent less" is over the larger figure, and said as lower
+     ("What percent less GMV did Douyin E-commerce have than Alibaba?", "about 56% lower than Alibaba's", "higher")],
+)
+def test_arithmetic_cues_compute_only_what_is_asked(bot, question, said, not_said):
+    a = bot.ask(question)
+    assert said in a.text and not_said not in a.text, a.text
+    assert all(f.status in ("ok", "derived") for f in a.figures), a.figures
+
+
+def test_a_computed_percentage_inside_a_stated_range_is_the_computed_one(bot):
+    a = bot.ask("How much larger is Alibaba's GMV than Douyin's in percentage terms?")  # 129%, inside "triple-digit"
+    checks = [f for f in a.figures if "129%" in f.text]
+    assert checks and all(f.status == "derived" and f.derivation for f in checks), a.figures
+
+
+def test_a_total_of_three_named_figures_sums_all_three(bot):
+    a = bot.ask("What is the combined GMV of Alibaba, Pinduoduo and Douyin E-commerce?")
+    assert "Alibaba, Pinduoduo and Douyin E-commerce come to about CNY 16.7 trillion" in a.text, a.text
+    assert "CNY 11.5 trillion" not in a.text and "CNY 13.2 trillion" not in a.text, a.text
 
 
 @pytest.mark.parametrize(
