@@ -77,7 +77,7 @@ _DIFFERENCE = re.compile(r"\bhow (?:much|many) (?:larger|bigger|more|less|smalle
                          r"|\b(?:bigger|larger|more|less|smaller|higher|lower|greater|ahead|behind|short|beat|exceed)\w*\b[^?]*\bby how (?:much|many)\b|\bby (?:what|how big a|how much of a) margin\b|\bhow far short\b"
                          r"|\bhow (?:much|many(?: percentage)? points?)\b[^?]*\b(?:separate[sd]?|apart|deeper|steeper|(?:ahead|behind)(?! of (?:the|its|their|a|an)\b))\b", re.I)
 _CHANGE = re.compile(r"\b(?:by how (?:much|many(?: percentage)? points?)|how (?:much|many(?: percentage)? points?))\b[^?]*\b(?:speed|sped|accelerat\w*|increas\w*|ris(?:e|es|en|ing)|rose|grow|grew|jump\w*|climb\w*|fall|fell|drop\w*|declin\w*|shr[iu]nk\w*|slow\w*|change\w*)\b", re.I)
-# One end of a range ("29% to 45%"): "AIDC's slowest growth", "the bottoms of the two ranges", "at the top end".
+# One end of a range ("29% to 45%"): "Acme's slowest growth", "the bottoms of the two ranges", "at the top end".
 _NOT_OF_A_GAP = r"(?!\s+(?:gap|difference|margin|spread|distance|lead|separation|estimate)s?\b)"
 _LOW_END = re.compile(r"(?<!\bat )\b(?:slowest|lowest|minimum|bottoms?|floors?|low(?:er)? ends?|start of (?:the|its|their) range)\b" + _NOT_OF_A_GAP, re.I)
 _HIGH_END = re.compile(r"(?<!\bat )\b(?:fastest|highest|maximum|peak|tops?|ceilings?|high(?:er)? ends?|upper ends?)\b" + _NOT_OF_A_GAP, re.I)
@@ -87,7 +87,7 @@ _RELATIVE = re.compile(r"\b(?:what|how many) percent(?:age)?\b(?!\s+(?:of|points
 _RELATIVE_TO = re.compile(r"\b(?:than|beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more|behind|trail\w*)\b", re.I)
 _RELATIVE_LESS = re.compile(r"\b(?:less|lower|smaller|fewer|behind|trail\w*)\b", re.I)
 _RELATIVE_MORE = re.compile(r"\b(?:beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more)\b", re.I)
-# Three or more names in a row, "A, B and C": what a total sums ("add up alibaba, pdd and douyin gmv").
+# Three or more names in a row, "A, B and C": what a total sums ("add up acme, globex and hooli gmv").
 _LIST_JOIN = re.compile(r"^(?:['’]s)?\s*(?:,\s*(?:and\s+)?|and\s+|&\s*|\+\s*)$", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
 _IN_CURRENCY = re.compile(r"\b(?:in|into)\s+(?:us\s+|u\.s\.\s+|american\s+)?(?:dollars?|usd|us\$|\$|yuan|rmb|cny|renminbi)\b", re.I)
@@ -193,7 +193,7 @@ class Query:
     events: tuple[str, str] | None = None  # the two events of an elapsed/order question; the two sides of a two-figure one
     frame: str = ""  # a two-figure question's words outside its two sides ("How many more users does A have than B": "users" for both)
     unit: str = ""  # the unit an elapsed question asks in; "times" for a ratio asked as a multiple ("how many times bigger")
-    ends: tuple[str, ...] = ()  # per side ("low", "high" or ""), then for the whole question: the end of a range asked ("AIDC's slowest growth")
+    ends: tuple[str, ...] = ()  # per side ("low", "high" or ""), then for the whole question: the end of a range asked ("Acme's slowest growth")
     listed: tuple[str, ...] = ()  # three or more entities named as a list ("A, B and C"): what a total sums
     mentions: tuple[Mention, ...] = ()  # fact-table entities named
     names: tuple[str, ...] = ()  # corpus names in the question
