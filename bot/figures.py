@@ -9,10 +9,9 @@ fitted row model (`rows.py`). This module writes no words (see `render.py`).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from .draft import Computed, Draft
 from .facts import FactTable
@@ -65,8 +64,7 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
     two = op in ("difference", "total", "ratio", "compare")
     pair = None
     if two and query.events and side_rows is not None:
-        ends = tuple(e or query.ends[-1] for e in query.ends[:2]) if len(query.ends) > 2 else ("", "")
-        pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table, ends=ends)
+        pair = _side_pair(query.events, side_rows, valued=op != "compare", table=table, ends=query.side_ends)
     if two and pair is None and not query.events and query.answers and side_rows is not None:
         pair = _earlier_pair(query, [f for f, _ in side_rows("")], scored, valued=op != "compare", table=table)
     draft = _derive(*pair, op, sentence_of, query.unit) if pair is not None else None
@@ -80,8 +78,8 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
         return _exchange_rate(scored, floor, table, sentence_of)
     if op not in ("difference", "total", "ratio", "compare", "change"):
         return None
-    if op != "compare" and query.ends:  # "the gap between the bottoms of the two ranges"
-        scored = at_end(scored, query.ends[-1])
+    if op != "compare":  # "the gap between the bottoms of the two ranges"
+        scored = at_end(scored, query.end)
     usable = [(f, p) for f, p in scored if p >= floor]
     ranked = [(f, p) for f, p in usable if f.value is not None]
     if op in ("change", "difference"):
@@ -105,7 +103,8 @@ def derived_draft(query: Query, table: FactTable, scored: list[tuple[Fact, float
             return _side_by_side(tuple(picked.values()), sentence_of)
     if op in ("compare", "total") and ranked:
         # Below the floor too: a row of an entity the question names, of the top row's metric, is asked for.
-        rest = [f for f, _ in scored if f.value is not None and all(f.id != g.id for g, _ in ranked)]
+        seen = {f.id for f, _ in ranked}
+        rest = [f for f, _ in scored if f.value is not None and f.id not in seen]
         draft = _several(query, [f for f, _ in ranked] + rest, op, table, sentence_of)
         if draft is not None:
             return draft
@@ -241,8 +240,6 @@ def _several(query: Query, rows: list[Fact], op: str, table: FactTable, sentence
         after = list({f.id: f for start, e in at if start > than and (f := best[e])}.values())
         if len(after) < 2 or len(after) == len(picked):
             return None
-    if any(f.value is None for f in after):
-        return None
     q = _computed(after[0].kind, sum(f.value for f in after), after[0].currency, after[0].unit if after[0].kind == "duration" else None)
     sids = _sids(picked, sentence_of)
     if sids is None:

@@ -84,9 +84,10 @@ _HIGH_END = re.compile(r"(?<!\bat )\b(?:fastest|highest|maximum|peak|tops?|ceili
 # A gap asked as a percentage of the smaller figure ("By what percentage did A exceed B?", "how much
 # bigger in percent"), not in percentage points nor as a share ("what percentage of").
 _RELATIVE = re.compile(r"\b(?:what|how many) percent(?:age)?\b(?!\s+(?:of|points?)\b)|\bin percent(?:age)?(?: terms)?\b|(?:\bpercent(?:age)?|%)\s*(?:more|less|bigger|larger|higher|lower|smaller|greater)\b", re.I)
-_RELATIVE_TO = re.compile(r"\b(?:than|beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more|behind|trail\w*)\b", re.I)
+_MORE_WORDS = r"beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more"
+_RELATIVE_MORE = re.compile(rf"\b(?:{_MORE_WORDS})\b", re.I)
+_RELATIVE_TO = re.compile(rf"\b(?:than|behind|trail\w*|{_MORE_WORDS})\b", re.I)
 _RELATIVE_LESS = re.compile(r"\b(?:less|lower|smaller|fewer|behind|trail\w*)\b", re.I)
-_RELATIVE_MORE = re.compile(r"\b(?:beat\w*|exceed\w*|ahead|outpac\w*|outstrip\w*|bigger|larger|higher|greater|more)\b", re.I)
 # Three or more names in a row, "A, B and C": what a total sums ("add up acme, globex and hooli gmv").
 _LIST_JOIN = re.compile(r"^(?:['’]s)?\s*(?:,\s*(?:and\s+)?|and\s+|&\s*|\+\s*)$", re.I)
 _EXCHANGE = re.compile(r"\bexchange rate\b|\b(?:yuan|cny|rmb) (?:to|per) (?:the |one |a )?(?:us )?(?:dollar|\$|usd)", re.I)
@@ -193,7 +194,8 @@ class Query:
     events: tuple[str, str] | None = None  # the two events of an elapsed/order question; the two sides of a two-figure one
     frame: str = ""  # a two-figure question's words outside its two sides ("How many more users does A have than B": "users" for both)
     unit: str = ""  # the unit an elapsed question asks in; "times" for a ratio asked as a multiple ("how many times bigger")
-    ends: tuple[str, ...] = ()  # per side ("low", "high" or ""), then for the whole question: the end of a range asked ("Acme's slowest growth")
+    end: str = ""  # the end of a range the question asks for: "low" ("Acme's slowest growth"), "high" or ""
+    side_ends: tuple[str, str] = ("", "")  # the end each side asks for, else the question's
     listed: tuple[str, ...] = ()  # three or more entities named as a list ("A, B and C"): what a total sums
     mentions: tuple[Mention, ...] = ()  # fact-table entities named
     names: tuple[str, ...] = ()  # corpus names in the question
@@ -325,20 +327,15 @@ class Analyzer:
         return a, b
 
     def _unnamed(self, text: str) -> str:
-        """`text` without the fact-table entities it names."""
-        for m in reversed(self.table.entities_in(text)):
-            end = m.end + 2 if text[m.end : m.end + 2] in ("'s", "’s") else m.end
-            text = text[: m.start] + " " + text[end:]
-        return " ".join(text.split())
+        """`text` without the fact-table entities it names, nor their possessives."""
+        return " ".join(_without(text, self.table.entities_in(text), possessive=True).split())
 
     def _build(self, asked: str, resolved: str, own: str, borrowed: str, followup: bool = False) -> Query:
         text = f"{own} {borrowed}".strip() if borrowed else resolved
         typed = own if _WH_START.match(own) else text  # a follow-up's own words decide its kind when they are a question
         kind = _kind(typed)
         mentions = tuple(self.table.entities_in(text))
-        bare = text
-        for m in reversed(mentions):
-            bare = bare[: m.start] + " " + bare[m.end :]
+        bare = _without(text, mentions)
         periods = tuple(find_periods(text))
         names = tuple(dict.fromkeys(n for _, _, n in self.lexicon.find(text)))
         operation, events, unit, frame = _operation(text, kind, len({m.entity for m in mentions}))
@@ -348,13 +345,15 @@ class Analyzer:
             events = self._own_sides(events)
         standalone = resolved if not borrowed else f"{own.rstrip('?')}{_AFTER_OPEN}{borrowed}?)"
         figures = tuple(find_quantities(text, list(periods)))
+        end = _range_end(own)
         return Query(
             asked=asked, text=text, own=own, borrowed=borrowed, standalone=standalone, kind=kind,
             wants_name=bool(_Q_WHO.search(own) or _Q_WHICH_NAMED.search(own)), wants_person=bool(_ONE_PERSON.search(text)),
             wants_date=bool(_Q_WHEN.search(own)), yes_no=bool(_YES_NO.search(own.strip())),
             meta=bool(_Q_META.search(text)),
             gist=bool(_ASKS_GIST.search(own)), title=bool(_ASKS_TITLE.search(own)), subtitle=bool(_ASKS_SUBTITLE.search(own)), one_line=bool(_ONE_LINE.search(own)),
-            operation=operation, events=events, frame=frame, unit=unit, ends=tuple(_range_end(t) for t in (*(events or ()), own)),
+            operation=operation, events=events, frame=frame, unit=unit, end=end,
+            side_ends=tuple(_range_end(e) or end for e in events) if events else ("", ""),
             listed=_listed(text, mentions),
             mentions=mentions, names=names, unknown_names=tuple(self._unknown(asked)), known=self._known(own),
             persons=tuple(n for n in names if n in self.lexicon.persons),
@@ -520,6 +519,14 @@ def turn_of(text: str) -> str:
     not "growing", which is a rate's level), else ""."""
     down, up = bool(_TURN_DOWN.search(text)), bool(_TURN_UP.search(text))
     return "down" if down and not up else "up" if up and not down else ""
+
+
+def _without(text: str, mentions: Sequence[Mention], possessive: bool = False) -> str:
+    """`text` with each of `mentions` (and, with `possessive`, its "'s") blanked out."""
+    for m in reversed(mentions):
+        end = m.end + 2 if possessive and text[m.end : m.end + 2] in ("'s", "’s") else m.end
+        text = text[: m.start] + " " + text[end:]
+    return text
 
 
 def _listed(text: str, mentions: tuple[Mention, ...]) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ in the order their sentences are first cited.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .draft import KINDS, Draft
 from .index import Index
@@ -174,7 +174,7 @@ def _computed(d: Draft, w: _Writer) -> None:
         if c.gap is not None:
             w.out.derived.append(c.gap)
             stated = f"{'about ' if c.approximate else ''}{c.gap.text}"
-            w.out.derivations[stated] = f"{c.rows[0].quote} − {c.rows[1].quote} = {stated}"
+            w.out.derivations[stated] = _arithmetic(replace(c, op="difference"), stated)
             gap = f", a difference of {stated}"
         w.say(f"{_possessive(a)} figure is {about} {'lower' if c.direction == 'down' else 'higher'} than {_possessive(b)}{gap} (computed from these figures). {inputs}")
         return
@@ -185,7 +185,7 @@ def _computed(d: Draft, w: _Writer) -> None:
         usd = c.rows[1].currency
         w.say(f"That implies an exchange rate of {value} per {'US dollar' if usd == 'USD' else usd} (computed from these figures). {inputs}")
         return
-    between = c.between[0] if len(c.between) == 1 else ", ".join(c.between[:-1]) + " and " + c.between[-1]
+    between = _and_list(c.between)
     if c.op == "total":
         w.say(f"Together, {between} come to {value} (computed from these figures). {inputs}")
     else:
@@ -221,7 +221,7 @@ def _correction(d: Draft, w: _Writer) -> None:
         w.say(f"No: the article dates this to {d.period.text}:")
     elif d.names:
         names = list(dict.fromkeys(d.names))
-        others = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        others = _and_list(names)
         w.say(f"No: the article names {others}, not {d.wrong}:")
     else:
         w.say("No, the article says otherwise:")
@@ -250,6 +250,11 @@ def _parts(d: Draft, w: _Writer, index: Index) -> None:
             w.say(f"On the {('first', 'second')[min(i, 1)]} question the article doesn't say.")
         else:
             w.say(f"On “{_MARKERS.sub('', q).strip()}” the article doesn't say.")  # a reader's "[7]" is no citation
+
+
+def _and_list(names) -> str:  # noqa: ANN001 - a sequence of names
+    """ "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _possessive(name: str) -> str:
