@@ -73,6 +73,8 @@ eval: $(DEV)
 	$(PY) -m eval --gold eval/heldout-u.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-u
 	$(PY) -m eval --gold eval/heldout-v.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-v
 	$(PY) -m eval --gold eval/heldout-w.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-w
+	$(PY) -m eval --gold eval/heldout-x.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-x
+	$(PY) -m eval --gold eval/heldout-y.jsonl --no-baseline --no-thresholds --out eval/reports/heldout-y
 
 fit: $(DEV)  # refit the row model, the sentence ranker and the answerability model (bot/data/*.json)
 	$(PY) -m eval.fit --ablation

@@ -138,11 +138,8 @@ class Bot:
                     return d
         rows = self.context.scored_rows(query) if query.is_figure else []
         has_table = bool(self.facts.rows(query.doc_ids))
-        # A figure answer must state a row of the asked kind about what is asked, of an entity named or of
-        # one related to it ("the division that runs X" names a part for its whole); not another company's.
-        named = {m.entity for m in query.mentions}
-        stated = [f for f, x in self.facts.candidates(query, query.doc_ids, any_entity=True) if not x["growth_unasked"]
-                  and (not named or any(self.facts.affinity(n, f.entity) or self.facts.affinity(f.entity, n) for n in named))] if query.is_figure else []
+        # A figure answer must state one of these rows (the same ones eval.fit trains the answerability model with).
+        stated = self.facts.stateable(query, query.doc_ids) if query.is_figure else []
         return self.reader.read(query, rows, stated if has_table else None)
 
     def _answer(self, query: Query, draft: Draft, backend: str = "extractive", repair_figures: bool = True) -> Answer:

@@ -282,6 +282,14 @@ class FactTable:
     def affinity(self, named: str, entity: str) -> float:
         return self.knowledge.affinity(named, entity)
 
+    def stateable(self, query: object, doc_ids: Iterable[str] | None = None) -> list[Fact]:
+        """The rows a figure answer may state: candidates of the question (`candidates`, any entity's
+        sharing a metric word), then only of an entity it names or one related to it ("the division that
+        runs X" names a part for its whole), not another company's; a growth rate only when growth is asked."""
+        named = {m.entity for m in query.mentions}
+        return [f for f, x in self.candidates(query, doc_ids, any_entity=True) if not x["growth_unasked"]
+                and (not named or any(self.affinity(n, f.entity) or self.affinity(f.entity, n) for n in named))]
+
     def candidates(self, query: object, doc_ids: Iterable[str] | None = None, any_entity: bool = False) -> list[tuple[Fact, dict[str, float]]]:
         """The rows a question may ask for, each with the features the row model (`rows.py`) weighs,
         in a stable order (latest period first, numbers before words for one figure, document order).

@@ -7,7 +7,8 @@ Training data comes from the question sets named (never from the blind ones): ev
 conversation turn too, its history being the gold standalone questions before it) is analysed by the
 bot's own `Analyzer`. Rows: a candidate row is positive when its quote is a figure the item expects
 (or an input of a derived figure). Sentences: a candidate sentence is positive when it overlaps a
-reference context. Folds group by record, so a conversation's turns stay together.
+reference context. Folds group by record, so a conversation's turns stay together; each model's score
+is also reported with whole question sets held out, the nearer estimate of a set written elsewhere.
 
 Both are scikit-learn LogisticRegression on standardised features; the inverse regularisation C is
 chosen by cross-validation, and so are the thresholds: `answer` (a row answers a figure question
@@ -104,8 +105,12 @@ def _predict(fitted, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
     return model.predict_proba((x - mean) / scale)[:, 1]
 
 
-def _folds(groups: list[str], k: int) -> list[np.ndarray]:
-    """Fold number of each sample: groups dealt round-robin in sorted order (deterministic GroupKFold)."""
+def _folds(groups: list[str], k: int, by_set: bool = False) -> list[np.ndarray]:
+    """Fold number of each sample: groups dealt round-robin in sorted order (deterministic GroupKFold).
+    `by_set`: whole question sets ("heldout-d" of "heldout-d:hd-fig-01") instead, so that each fold is
+    scored on sets written by other hands than those it was fitted on, as a blind set is."""
+    if by_set:
+        groups = [g.split(":")[0] for g in groups]
     names = sorted(set(groups))
     fold_of = {g: i % k for i, g in enumerate(names)}
     return np.asarray([fold_of[g] for g in groups])
@@ -122,10 +127,11 @@ class Table:
     names: tuple[str, ...]
 
 
-def out_of_fold(t: Table, c: float, k: int, columns: list[int] | None = None, train_mask: np.ndarray | None = None) -> np.ndarray:
+def out_of_fold(t: Table, c: float, k: int, columns: list[int] | None = None, train_mask: np.ndarray | None = None,
+                by_set: bool = False) -> np.ndarray:
     """Each sample's probability from the model fitted on the other folds (on their `train_mask` samples only, when given)."""
     cols = list(range(t.x.shape[1])) if columns is None else columns
-    fold = _folds(t.groups, k)
+    fold = _folds(t.groups, k, by_set)
     p = np.zeros(len(t.y))
     for f in range(k):
         train, test = fold != f, fold == f
@@ -222,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     answer_t, answer_score = _answer_threshold(rows_t, row_oof, items)
     about_t, about_f1 = _about_threshold(rows_t, row_oof)
     row_fit = _fit(rows_t.x, rows_t.y, row_c)
+    row_sets = top1(rows_t, out_of_fold(rows_t, row_c, args.folds, by_set=True))[0]
     rows_model = _save(Path(args.out) / "rows.json", ROW_FEATURES, row_fit, {"answer": answer_t, "about": about_t}, sets, {
-        "top1": round(row_cv, 4), "C": row_c, "answer_net_correct": answer_score, "about_f1": round(about_f1, 4),
+        "top1": round(row_cv, 4), "top1_sets_held_out": round(row_sets, 4), "C": row_c, "answer_net_correct": answer_score, "about_f1": round(about_f1, 4),
         "questions": int(len(set(rq))), "candidates": int(len(ry)), "positives": int(sum(ry)), "tables": "reviewed and drafted",
     })
 
@@ -258,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     sent_fit = _fit(sent_t.x, sent_t.y, sent_c)
     answerable_with_refs = sum(1 for i, it in enumerate(items) if it.answerable and it.refs and (args.both or condition[i] == 0))
     reachable = top1(sent_t, sent_oof[train])[1]
-    cv = {"top1": round(sent_cv, 4), "C": sent_c, "questions_with_a_positive_candidate": reachable, "answerable_with_references": answerable_with_refs,
+    cv = {"top1": round(sent_cv, 4), "top1_sets_held_out": round(top1(sent_t, out_of_fold(sent_t, sent_c, args.folds, by_set=True))[0], 4), "C": sent_c, "questions_with_a_positive_candidate": reachable, "answerable_with_references": answerable_with_refs,
           "hit1_over_answerable": round(sent_cv * reachable / answerable_with_refs, 4) if answerable_with_refs else None,
           "refuse_f1": round(refuse_f1, 4), "refuse_precision": round(refuse_pr[0], 4), "refuse_recall": round(refuse_pr[1], 4),
           "tables": "each question with the reviewed tables and with drafted ones"}
@@ -277,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     _save(Path(args.out) / "sentences.json", FEATURES, sent_fit, {"refuse": refuse_t}, sets, cv)
     ans_cv = _fit_answerable(sent_all, sent_oof, queries, items, cand_sids, args, sets, [bots[c] for c in condition])
     cv["answerable"] = ans_cv
-    report = _report(sets, rows_t, sent_t, row_c, row_cv, answer_t, answer_score, about_t, about_f1, cv, ablation, sent_fit, row_fit, time.perf_counter() - t0)
+    report = _report(sets, rows_t, sent_t, row_c, row_cv, row_sets, answer_t, answer_score, about_t, about_f1, cv, ablation, sent_fit, row_fit, time.perf_counter() - t0)
     write_atomic(Path(args.report), report)
     print(report)
     return 0
@@ -300,7 +307,7 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
         if q.is_figure:
             scored = bot.context.scored_rows(q)
             row_top = max((v for _, v in scored), default=0.0)
-            where = bot.reader.stating(q, [f for f, x in bot.facts.candidates(q, any_entity=True) if not x["growth_unasked"]])
+            where = bot.reader.stating(q, bot.facts.stateable(q, q.doc_ids))
             stated = ranked[0].sid in where
         reviewed = bot.features.reviewed(bot.index.sentences[ranked[0].sid].doc_id)
         rows.append(answerable_features(q, ranked, row_top, stated, reviewed, topic=bot.reader.topic_coverage(q, ranked),
@@ -315,13 +322,16 @@ def _fit_answerable(t: Table, p: np.ndarray, queries, items: list[Item], cand_si
         if best is None or net > best[0]:
             best = (net, thr, c, oof)
     net, thr, c, oof = best
+    # The same C held out by set, its threshold chosen anew: what a question set written elsewhere may expect.
+    set_net, _ = _net_refusals(out_of_fold(at, c, args.folds, by_set=True), at.y)
     refused = oof < thr
     tp, fp = int((refused & (at.y == 0)).sum()), int((refused & (at.y == 1)).sum())
     fn = int((~refused & (at.y == 0)).sum())
     _save(Path(args.out) / "answerable.json", ANSWERABLE_FEATURES, _fit(at.x, at.y, c), {"answer": thr}, sets,
           {"C": c, "net_refusals": net, "refusal_precision": round(tp / (tp + fp), 4) if tp + fp else None,
-           "refusal_recall": round(tp / (tp + fn), 4) if tp + fn else None, "questions": len(labels), "unanswerable": int((at.y == 0).sum())})
-    return {"C": c, "net": net, "threshold": thr, "tp": tp, "fp": fp, "fn": fn}
+           "refusal_recall": round(tp / (tp + fn), 4) if tp + fn else None, "net_refusals_sets_held_out": set_net,
+           "questions": len(labels), "unanswerable": int((at.y == 0).sum())})
+    return {"C": c, "net": net, "threshold": thr, "tp": tp, "fp": fp, "fn": fn, "net_sets_held_out": set_net}
 
 
 def _net_refusals(p_answerable: np.ndarray, answerable: np.ndarray) -> tuple[int, float]:
@@ -385,16 +395,16 @@ def _save(path: Path, names: tuple[str, ...], fitted, thresholds: dict[str, floa
     return path
 
 
-def _report(sets, rows_t, sent_t, row_c, row_cv, answer_t, answer_score, about_t, about_f1, cv, ablation, sent_fit, row_fit, seconds) -> str:  # noqa: ANN001
+def _report(sets, rows_t, sent_t, row_c, row_cv, rows_cv_sets, answer_t, answer_score, about_t, about_f1, cv, ablation, sent_fit, row_fit, seconds) -> str:  # noqa: ANN001
     lines = ["# Fitted models", "", f"`python -m eval.fit` on {', '.join(sets)}; grouped {len(C_GRID)}-value C grid, 5-fold grouped CV; {seconds:.0f} s.", "",
              "## Row model (`bot/data/rows.json`)", "",
              f"{len(set(rows_t.question.tolist()))} questions, {len(rows_t.y)} candidate rows, {int(rows_t.y.sum())} positive. "
-             f"C = {row_c}; cross-validated top-1 {row_cv:.3f}; threshold `answer` {answer_t:.4f} (net right answers {answer_score}), "
+             f"C = {row_c}; cross-validated top-1 {row_cv:.3f} ({rows_cv_sets:.3f} with whole sets held out); threshold `answer` {answer_t:.4f} (net right answers {answer_score}), "
              f"`about` {about_t:.4f} (F1 {about_f1:.3f}).", "", "| feature | weight |", "|---|---|"]
     lines += [f"| {n} | {w:+.3f} |" for n, w in zip(rows_t.names, row_fit[2].coef_[0], strict=True)]
     lines += ["", "## Sentence ranker (`bot/data/sentences.json`)", "",
               f"{len(set(sent_t.question.tolist()))} questions, {len(sent_t.y)} candidates, {int(sent_t.y.sum())} positive. C = {cv['C']}; "
-              f"cross-validated top-1 {cv['top1']:.3f} over the {cv['questions_with_a_positive_candidate']} questions with a positive candidate "
+              f"cross-validated top-1 {cv['top1']:.3f} ({cv['top1_sets_held_out']:.3f} with whole sets held out) over the {cv['questions_with_a_positive_candidate']} questions with a positive candidate "
               f"({cv['hit1_over_answerable']} over all {cv['answerable_with_references']} answerable). Its own refusal threshold (best probability), "
               f"chosen for the most refusals gained minus answers lost: F1 {cv['refuse_f1']:.3f} (P {cv['refuse_precision']:.3f}, R {cv['refuse_recall']:.3f}); "
               f"the answerability model: {cv.get('answerable')}.", "", "| feature | weight | CV top-1 without it |", "|---|---|---|"]

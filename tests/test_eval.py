@@ -295,7 +295,7 @@ def test_gold_set_passes_its_checker(capsys):
 
 
 # The sets written to the gold set's own rules (the others allow more reference contexts a turn).
-HELD_OUT = [f"heldout-{k}.jsonl" for k in "abcdlmnopqrstuvw"]
+HELD_OUT = [f"heldout-{k}.jsonl" for k in "abcdlmnopqrstuvwxy"]
 
 
 def test_question_ids_are_unique_across_every_set():
